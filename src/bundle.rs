@@ -1,0 +1,209 @@
+//! The template bundles, embedded in the binary, behind one small API.
+//!
+//! `templates/level-N/` holds the bundle of maturity level N: `bundle.toml` (what the level adds,
+//! which maturity criteria it meets, which lower-level files it edits, and which files are seeded
+//! or executable) and `files/`, the project files it introduces. Paths and contents under `files/`
+//! are tera templates. Levels are cumulative: level N renders bundles 0 to N, and a shared file
+//! that changes with the level keeps its single template in the bundle that introduced it, with
+//! `{% if level >= N %}` sections, so every level renders it from one source. Nothing outside this
+//! module reaches the embedded directory.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use include_dir::{Dir, include_dir};
+use serde::Deserialize;
+
+use crate::answers::MAX_LEVEL;
+use crate::tree::Ownership;
+
+static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
+
+/// `bundle.toml`: what a level is and what its bundle adds.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Metadata {
+    pub level: u8,
+    /// The stage's name in the maturity model, such as `Automated Training`.
+    pub name: String,
+    pub summary: String,
+    /// What the bundle adds, one line each, for `mlops levels` and the docs.
+    pub adds: Vec<String>,
+    /// Ids of the maturity criteria (see `criteria.rs`) that this level newly meets.
+    #[serde(default)]
+    pub criteria: Vec<String>,
+    /// Commands to run in the new project, printed after `mlops new`.
+    #[serde(default)]
+    pub next_steps: Vec<String>,
+    /// Template paths of lower-level files whose rendering changes at this level.
+    #[serde(default)]
+    pub changes: Vec<String>,
+    /// Template paths written once and then the team's; everything else is generated.
+    #[serde(default)]
+    pub seeded: Vec<String>,
+    /// Template paths written with the executable bit.
+    #[serde(default)]
+    pub executable: Vec<String>,
+}
+
+/// One file of a bundle, before rendering.
+#[derive(Debug, Clone)]
+pub struct TemplateFile {
+    /// Path under `files/`, itself a template, such as `src/{{package_name}}/train.py`.
+    pub path: &'static str,
+    pub contents: &'static [u8],
+    pub ownership: Ownership,
+    pub executable: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Bundle {
+    pub meta: Metadata,
+    pub files: Vec<TemplateFile>,
+}
+
+/// Every bundle, in level order. A malformed bundle is a defect of this program, caught by the
+/// unit tests, so it panics with the bundle's name rather than returning an error to users.
+pub fn all() -> &'static [Bundle] {
+    static BUNDLES: OnceLock<Vec<Bundle>> = OnceLock::new();
+    BUNDLES.get_or_init(|| {
+        (0..=MAX_LEVEL)
+            .map_while(|level| {
+                TEMPLATES
+                    .get_dir(format!("level-{level}"))
+                    .map(|dir| load(level, dir))
+            })
+            .collect()
+    })
+}
+
+/// The bundles a project at `level` is rendered from, or `None` if that level is not available.
+pub fn up_to(level: u8) -> Option<&'static [Bundle]> {
+    all().get(..=usize::from(level))
+}
+
+pub fn get(level: u8) -> Option<&'static Bundle> {
+    all().get(usize::from(level))
+}
+
+/// The highest level this build has a bundle for.
+pub fn highest_level() -> u8 {
+    u8::try_from(all().len()).expect("at most five bundles") - 1
+}
+
+fn load(level: u8, dir: &'static Dir<'static>) -> Bundle {
+    let name = format!("level-{level}");
+    let meta_text = dir
+        .get_file(format!("{name}/bundle.toml"))
+        .and_then(|file| file.contents_utf8())
+        .unwrap_or_else(|| panic!("templates/{name}/bundle.toml is missing or not UTF-8"));
+    let meta: Metadata = toml::from_str(meta_text)
+        .unwrap_or_else(|error| panic!("templates/{name}/bundle.toml: {error}"));
+    assert_eq!(
+        meta.level, level,
+        "templates/{name}/bundle.toml declares another level"
+    );
+
+    let prefix = format!("{name}/files/");
+    let mut files = Vec::new();
+    if let Some(files_dir) = dir.get_dir(format!("{name}/files")) {
+        collect_files(files_dir, &mut |file| {
+            let full = file.path().to_str().expect("template paths are UTF-8");
+            let path = full.strip_prefix(&prefix).expect("files live under files/");
+            files.push(TemplateFile {
+                path,
+                contents: file.contents(),
+                ownership: if meta.seeded.iter().any(|seeded| seeded == path) {
+                    Ownership::Seeded
+                } else {
+                    Ownership::Generated
+                },
+                executable: meta.executable.iter().any(|executable| executable == path),
+            });
+        });
+    }
+    files.sort_by_key(|file| file.path);
+    for listed in meta.seeded.iter().chain(&meta.executable) {
+        assert!(
+            files.iter().any(|file| file.path == listed),
+            "templates/{name}/bundle.toml lists `{listed}`, which is not in files/"
+        );
+    }
+    Bundle { meta, files }
+}
+
+fn collect_files(
+    dir: &'static Dir<'static>,
+    visit: &mut dyn FnMut(&'static include_dir::File<'static>),
+) {
+    for file in dir.files() {
+        visit(file);
+    }
+    for child in dir.dirs() {
+        collect_files(child, visit);
+    }
+}
+
+/// Template path to the level that introduced it, across all bundles.
+pub fn introduced_at() -> BTreeMap<&'static str, u8> {
+    all()
+        .iter()
+        .flat_map(|bundle| {
+            bundle
+                .files
+                .iter()
+                .map(move |file| (file.path, bundle.meta.level))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundles_load_in_level_order() {
+        let bundles = all();
+        assert!(!bundles.is_empty());
+        for (index, bundle) in bundles.iter().enumerate() {
+            assert_eq!(usize::from(bundle.meta.level), index);
+            assert!(!bundle.files.is_empty(), "level {index} adds no file");
+            assert!(
+                !bundle.meta.adds.is_empty(),
+                "level {index} says nothing about what it adds"
+            );
+        }
+    }
+
+    #[test]
+    fn no_bundle_redefines_a_lower_level_file() {
+        // A shared file has one template, in the bundle that introduced it, so that every level
+        // renders it from the same source and upgrades see only the level's real changes.
+        let mut seen = BTreeMap::new();
+        for bundle in all() {
+            for file in &bundle.files {
+                if let Some(earlier) = seen.insert(file.path, bundle.meta.level) {
+                    panic!(
+                        "`{}` is in level {earlier} and level {}",
+                        file.path, bundle.meta.level
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn declared_changes_name_lower_level_files() {
+        let introduced = introduced_at();
+        for bundle in all() {
+            for changed in &bundle.meta.changes {
+                let at = introduced.get(changed.as_str());
+                assert!(
+                    at.is_some_and(|at| *at < bundle.meta.level),
+                    "level {} declares a change to `{changed}`, which no lower level introduces",
+                    bundle.meta.level
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! `mlops levels`: the maturity levels and what each bundle adds, from the bundles' metadata.
+
+use std::io::Write as _;
+
+use serde::Serialize;
+
+use crate::bundle;
+use crate::cli::{Format, LevelsArgs};
+use crate::exit::ExitStatus;
+
+#[derive(Serialize)]
+struct LevelReport<'a> {
+    level: u8,
+    name: &'a str,
+    summary: &'a str,
+    adds: &'a [String],
+    criteria: &'a [String],
+    changes: &'a [String],
+}
+
+pub fn run(args: &LevelsArgs) -> anyhow::Result<ExitStatus> {
+    let reports: Vec<LevelReport<'_>> = bundle::all()
+        .iter()
+        .map(|bundle| LevelReport {
+            level: bundle.meta.level,
+            name: &bundle.meta.name,
+            summary: &bundle.meta.summary,
+            adds: &bundle.meta.adds,
+            criteria: &bundle.meta.criteria,
+            changes: &bundle.meta.changes,
+        })
+        .collect();
+    let mut out = anstream::stdout().lock();
+    match args.format {
+        Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&reports)?)?,
+        Format::Text => {
+            for (index, report) in reports.iter().enumerate() {
+                if index > 0 {
+                    writeln!(out)?;
+                }
+                writeln!(
+                    out,
+                    "{}{} {}: {}{}",
+                    BOLD.render(),
+                    report.level,
+                    report.name,
+                    report.summary,
+                    BOLD.render_reset()
+                )?;
+                for line in report.adds {
+                    writeln!(out, "  + {line}")?;
+                }
+                if !report.changes.is_empty() {
+                    writeln!(out, "  ~ edits {}", report.changes.join(", "))?;
+                }
+            }
+        }
+    }
+    Ok(ExitStatus::Success)
+}
+
+const BOLD: anstyle::Style = anstyle::Style::new().bold();

@@ -1,0 +1,5 @@
+//! One module per subcommand: each takes its parsed arguments and returns an exit status.
+
+pub mod completions;
+pub mod levels;
+pub mod new;

@@ -1,0 +1,97 @@
+//! mlops-scaffold: generate Python ML projects at an MLOps maturity level, take them up one level
+//! at a time, and assess where any repository stands.
+//!
+//! # Code map
+//!
+//! - `cli`: the command line (clap types stop there); `commands/*`: one module per subcommand.
+//! - `answers`: what a project is generated from, by precedence (flags, answers file, prompts,
+//!   defaults); `prompt` is the only dialoguer caller; `python_names`: names a package may not take.
+//! - `bundle`: the embedded templates (`templates/level-N/`), behind one small API.
+//! - `render`: bundles + answers to a `tree::Tree` in memory.
+//! - `manifest`: `.mlops/manifest.toml`, the project's record of its level, answers and files.
+//! - `apply`: the only module that writes project files; `git`: everything git2.
+//! - `exit`: the exit-code table and the errors that select a code.
+//!
+//! # Invariants
+//!
+//! - `render` is pure (no IO, no prompts, no clock): same level and answers, same bytes.
+//! - Only `apply` writes into a project, and a failure leaves the target as it was.
+//! - A dry run is the same computation as the real run, printed instead of written.
+//! - Templates are reached only through `bundle`.
+
+pub mod answers;
+pub mod apply;
+pub mod bundle;
+pub mod cli;
+pub mod commands;
+pub mod exit;
+pub mod git;
+pub mod manifest;
+pub mod prompt;
+pub mod python_names;
+pub mod render;
+pub mod tree;
+
+use std::ffi::OsString;
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+use crate::cli::{Cli, Command};
+use crate::exit::ExitStatus;
+
+/// Runs `mlops` with `args` (the first being the program name) and returns its exit code.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return if error.use_stderr() {
+                ExitStatus::Usage.into()
+            } else {
+                ExitStatus::Success.into()
+            };
+        }
+    };
+    let result = match &cli.command {
+        Command::New(args) => commands::new::run(args),
+        Command::Levels(args) => commands::levels::run(args),
+        Command::Completions(args) => Ok(commands::completions::run(args)),
+    };
+    match result {
+        Ok(status) => status.into(),
+        Err(error) => {
+            report_error(&error);
+            exit::status_of(&error).into()
+        }
+    }
+}
+
+/// Runs `mlops SUBCOMMAND ARGS...` for the `mlops-new` and `mlops-upgrade` binaries, which behave
+/// exactly as the subcommand.
+pub fn run_subcommand(subcommand: &str, args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let arguments = args.into_iter().skip(1);
+    run(["mlops".into(), subcommand.into()]
+        .into_iter()
+        .chain(arguments))
+}
+
+fn report_error(error: &anyhow::Error) {
+    const RED_BOLD: anstyle::Style = anstyle::AnsiColor::Red.on_default().bold();
+    let mut message = error.to_string();
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        if !message.contains(&cause) {
+            message.push_str(": ");
+            message.push_str(&cause);
+        }
+    }
+    let mut err = anstream::stderr().lock();
+    let _ = writeln!(
+        err,
+        "{}error:{} {message}",
+        RED_BOLD.render(),
+        RED_BOLD.render_reset()
+    );
+}

@@ -1,0 +1,267 @@
+//! The project's record of itself: `.mlops/manifest.toml`.
+//!
+//! It holds the level, the answers the project was rendered from, and for every file the
+//! generator wrote, its ownership, the level that introduced it and the git blob id of the exact
+//! content generated. The blob id is what lets `mlops upgrade` recover the base of a 3-way merge:
+//! from the repository's history, from `.mlops/base/`, or by rendering again. No timestamps, so
+//! the same project renders the same manifest. Parsing is strict: a manifest that does not say
+//! exactly what it should is reported as corrupt, with the reason and the place.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::answers::{self, Answers, MAX_LEVEL};
+use crate::tree::{Ownership, RelPath, Tree};
+
+pub const MANIFEST_PATH: &str = ".mlops/manifest.toml";
+pub const SCHEMA_VERSION: u32 = 1;
+pub const GENERATOR_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+const HEADER: &str = "\
+# Written by mlops-scaffold; `mlops upgrade` reads it to merge template changes into your files.
+# Keep it under version control and do not edit it by hand.
+";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub schema_version: u32,
+    pub generator_version: String,
+    pub level: u8,
+    pub answers: Answers,
+    /// What created the project and each level it moved through, oldest first.
+    pub history: Vec<Step>,
+    /// Every file the generator manages, by path.
+    pub files: BTreeMap<RelPath, FileRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// `new`, `upgrade` or `adopt`.
+    pub action: String,
+    pub level: u8,
+    pub generator_version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileRecord {
+    pub ownership: Ownership,
+    /// The level whose bundle introduced the file.
+    pub level: u8,
+    /// Git blob id of the content the generator produced for the recorded level.
+    pub blob: String,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ManifestError {
+    #[error("corrupt manifest `{path}`: {reason}")]
+    Corrupt { path: String, reason: String },
+    #[error(
+        "manifest `{path}` has schema version {found}, newer than this mlops-scaffold ({supported}): \
+         install a newer mlops-scaffold"
+    )]
+    TooNew {
+        path: String,
+        found: u32,
+        supported: u32,
+    },
+}
+
+impl Manifest {
+    /// The manifest of a freshly rendered tree.
+    pub fn for_tree(level: u8, answers: &Answers, tree: &Tree, history: Vec<Step>) -> Self {
+        let files = tree
+            .iter()
+            .map(|(path, entry)| {
+                let record = FileRecord {
+                    ownership: entry.ownership,
+                    level: entry.level,
+                    blob: entry.blob_id(),
+                };
+                (path.clone(), record)
+            })
+            .collect();
+        Self {
+            schema_version: SCHEMA_VERSION,
+            generator_version: GENERATOR_VERSION.to_owned(),
+            level,
+            answers: answers.clone(),
+            history,
+            files,
+        }
+    }
+
+    pub fn step(action: &str, level: u8) -> Step {
+        Step {
+            action: action.to_owned(),
+            level,
+            generator_version: GENERATOR_VERSION.to_owned(),
+        }
+    }
+
+    pub fn to_toml(&self) -> String {
+        let body = toml::to_string(self).expect("a manifest serialises");
+        format!("{HEADER}\n{body}")
+    }
+
+    /// Parses and checks a manifest; `shown_path` names it in errors.
+    pub fn parse(text: &str, shown_path: &str) -> Result<Self, ManifestError> {
+        let corrupt = |reason: String| ManifestError::Corrupt {
+            path: shown_path.to_owned(),
+            reason,
+        };
+        let value: toml::Table =
+            toml::from_str(text).map_err(|error| corrupt(describe_toml_error(text, &error)))?;
+        if let Some(found) = value
+            .get("schema_version")
+            .and_then(toml::Value::as_integer)
+        {
+            let found = u32::try_from(found)
+                .map_err(|_| corrupt(format!("schema_version `{found}` is not a version")))?;
+            if found > SCHEMA_VERSION {
+                return Err(ManifestError::TooNew {
+                    path: shown_path.to_owned(),
+                    found,
+                    supported: SCHEMA_VERSION,
+                });
+            }
+        }
+        let manifest: Self =
+            toml::from_str(text).map_err(|error| corrupt(describe_toml_error(text, &error)))?;
+        if manifest.schema_version != SCHEMA_VERSION {
+            return Err(corrupt(format!(
+                "unknown schema_version {}",
+                manifest.schema_version
+            )));
+        }
+        if manifest.level > MAX_LEVEL {
+            return Err(corrupt(format!(
+                "level {} is not a level (0 to {MAX_LEVEL})",
+                manifest.level
+            )));
+        }
+        manifest.check_answers().map_err(corrupt)?;
+        for (path, record) in &manifest.files {
+            let is_blob_id =
+                record.blob.len() == 40 && record.blob.bytes().all(|byte| byte.is_ascii_hexdigit());
+            if !is_blob_id {
+                return Err(corrupt(format!(
+                    "files.\"{path}\".blob `{}` is not a git blob id",
+                    record.blob
+                )));
+            }
+            if record.level > manifest.level {
+                return Err(corrupt(format!(
+                    "files.\"{path}\" was introduced at level {}, above the project's level {}",
+                    record.level, manifest.level
+                )));
+            }
+        }
+        Ok(manifest)
+    }
+
+    fn check_answers(&self) -> Result<(), String> {
+        let answers = &self.answers;
+        let fields = [
+            ("project_name", &answers.project_name),
+            ("package_name", &answers.package_name),
+            ("description", &answers.description),
+            ("author", &answers.author),
+            ("author_email", &answers.author_email),
+            ("python_version", &answers.python_version),
+            ("task", &answers.task),
+            ("ci_provider", &answers.ci_provider),
+        ];
+        for (key, value) in fields {
+            answers::validate(key, value, &BTreeMap::new())
+                .map_err(|reason| format!("answers.{key} `{value}` is invalid: {reason}"))?;
+        }
+        Ok(())
+    }
+}
+
+/// A toml error as `line N: message`, on one line.
+fn describe_toml_error(text: &str, error: &toml::de::Error) -> String {
+    let message = error.message().trim_end_matches('\n').replace('\n', " ");
+    match error.span() {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            format!("line {line}: {message}")
+        }
+        None => message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tree::Entry;
+
+    fn sample() -> Manifest {
+        let mut tree = Tree::new();
+        let entry = Entry {
+            content: b"hello\n".to_vec(),
+            executable: false,
+            ownership: Ownership::Generated,
+            level: 0,
+        };
+        tree.insert(RelPath::new("README.md").unwrap(), entry);
+        let answers = Answers {
+            project_name: "demo".to_owned(),
+            package_name: "demo".to_owned(),
+            description: "A demo".to_owned(),
+            author: "Ada".to_owned(),
+            author_email: String::new(),
+            python_version: "3.11".to_owned(),
+            task: "classification".to_owned(),
+            ci_provider: "github".to_owned(),
+        };
+        Manifest::for_tree(1, &answers, &tree, vec![Manifest::step("new", 1)])
+    }
+
+    fn check(text: &str, expected: &str) {
+        let error = Manifest::parse(text, ".mlops/manifest.toml").unwrap_err();
+        assert_eq!(error.to_string(), expected);
+    }
+
+    #[test]
+    fn round_trips() {
+        let manifest = sample();
+        let text = manifest.to_toml();
+        assert!(text.starts_with("# Written by mlops-scaffold"));
+        assert_eq!(Manifest::parse(&text, "m").unwrap(), manifest);
+        assert_eq!(
+            manifest.files.values().next().unwrap().blob,
+            "ce013625030ba8dba906f756967f9e9ca394464a"
+        );
+    }
+
+    #[test]
+    fn corrupt_manifests_say_what_and_where() {
+        let good = sample().to_toml();
+        check(
+            "level = ",
+            "corrupt manifest `.mlops/manifest.toml`: line 1: string values must be quoted, expected literal string",
+        );
+        check(
+            &good.replace("level = 1\n", "level = 9\n"),
+            "corrupt manifest `.mlops/manifest.toml`: level 9 is not a level (0 to 4)",
+        );
+        check(
+            &good.replace("ce013625030ba8dba906f756967f9e9ca394464a", "xyz"),
+            "corrupt manifest `.mlops/manifest.toml`: files.\"README.md\".blob `xyz` is not a git blob id",
+        );
+        check(
+            &good.replace("package_name = \"demo\"", "package_name = \"class\""),
+            "corrupt manifest `.mlops/manifest.toml`: answers.package_name `class` is invalid: it is a Python keyword",
+        );
+        check(
+            &good.replace("schema_version = 1", "schema_version = 2"),
+            "manifest `.mlops/manifest.toml` has schema version 2, newer than this mlops-scaffold (1): \
+             install a newer mlops-scaffold",
+        );
+    }
+}
