@@ -1,0 +1,1 @@
+"""Gathering and reading the project's data."""
