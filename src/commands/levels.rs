@@ -51,7 +51,12 @@ pub fn run(args: &LevelsArgs) -> anyhow::Result<ExitStatus> {
                     writeln!(out, "  + {line}")?;
                 }
                 if !report.changes.is_empty() {
-                    writeln!(out, "  ~ edits {}", report.changes.join(", "))?;
+                    let changes: Vec<String> = report
+                        .changes
+                        .iter()
+                        .map(|path| path.replace("{{package_name}}", "<package>"))
+                        .collect();
+                    writeln!(out, "  ~ edits {}", changes.join(", "))?;
                 }
             }
         }

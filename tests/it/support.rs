@@ -1,0 +1,172 @@
+//! A test context: a temporary directory with a private HOME and git identity, in which the real
+//! `mlops` binaries run, plus helpers to snapshot whole directory trees.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+pub struct Test {
+    pub dir: tempfile::TempDir,
+}
+
+/// What a finished command printed and how it exited.
+#[derive(Debug)]
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    #[track_caller]
+    pub fn success(&self) -> &Self {
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn code(&self, expected: i32) -> &Self {
+        assert_eq!(
+            self.code, expected,
+            "unexpected exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+impl Test {
+    pub fn new() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("mlops-it-")
+            .tempdir()
+            .expect("a temporary directory");
+        std::fs::create_dir(dir.path().join("home")).unwrap();
+        std::fs::write(
+            dir.path().join("home/.gitconfig"),
+            "[user]\n\tname = Test User\n\temail = test@example.com\n[init]\n\tdefaultBranch = main\n",
+        )
+        .unwrap();
+        std::fs::create_dir(dir.path().join("work")).unwrap();
+        Self { dir }
+    }
+
+    /// The directory commands run in.
+    pub fn work(&self) -> PathBuf {
+        self.dir.path().join("work")
+    }
+
+    pub fn path(&self, relative: &str) -> PathBuf {
+        self.work().join(relative)
+    }
+
+    pub fn command(&self, binary: &str) -> Command {
+        let program = match binary {
+            "mlops" => env!("CARGO_BIN_EXE_mlops"),
+            "mlops-new" => env!("CARGO_BIN_EXE_mlops-new"),
+            other => panic!("unknown binary {other}"),
+        };
+        let mut command = Command::new(program);
+        command
+            .current_dir(self.work())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path().join("home"))
+            .env("XDG_CONFIG_HOME", self.dir.path().join("home/.config"))
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null());
+        command
+    }
+
+    /// Runs `binary args...` in the work directory.
+    pub fn run(&self, binary: &str, args: &[&str]) -> Output {
+        let output = self
+            .command(binary)
+            .args(args)
+            .output()
+            .expect("the binary runs");
+        Output {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),
+            stderr: String::from_utf8(output.stderr).expect("UTF-8 stderr"),
+        }
+    }
+
+    pub fn mlops(&self, args: &[&str]) -> Output {
+        self.run("mlops", args)
+    }
+
+    pub fn write(&self, relative: &str, content: &str) {
+        let path = self.path(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+}
+
+/// Every file under `root` (outside `.git`), by relative path.
+pub fn files(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut found = BTreeMap::new();
+    collect(root, root, &mut found);
+    found
+}
+
+fn collect(root: &Path, dir: &Path, found: &mut BTreeMap<String, Vec<u8>>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let path = entry.path();
+        if entry.file_name() == ".git" {
+            continue;
+        }
+        if entry.file_type().unwrap().is_dir() {
+            collect(root, &path, found);
+        } else {
+            let relative = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            found.insert(relative, std::fs::read(&path).unwrap());
+        }
+    }
+}
+
+/// A whole tree as text for a snapshot: each file's path, mode and content.
+pub fn tree_text(root: &Path) -> String {
+    let mut text = String::new();
+    for (relative, content) in files(root) {
+        let mode = file_mode(&root.join(&relative));
+        match std::str::from_utf8(&content) {
+            Ok(body) => {
+                let _ = writeln!(text, "=== {relative} ({mode:o})\n{body}");
+            }
+            Err(_) => {
+                let _ = writeln!(
+                    text,
+                    "=== {relative} ({mode:o}) binary, {} bytes\n",
+                    content.len()
+                );
+            }
+        }
+    }
+    text
+}
+
+#[cfg(unix)]
+pub fn file_mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// Insta settings that keep snapshots in the top-level `snapshots/` directory.
+pub fn snapshot_settings() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings
+}

@@ -1,0 +1,59 @@
+//! Whole generated trees as snapshots: every file's path, mode and content, so that any change to
+//! what a level generates, including an extra or a missing file, shows up in review.
+
+use crate::support::{Test, snapshot_settings, tree_text};
+
+const ANSWERS: &[&str] = &[
+    "--no-input",
+    "--no-git",
+    "--set",
+    "author=Test User",
+    "--set",
+    "author_email=test@example.com",
+    "--set",
+    "description=Snapshot project",
+];
+
+fn available_levels(test: &Test) -> Vec<u64> {
+    let output = test.mlops(&["levels", "--format", "json"]);
+    output.success();
+    let levels: serde_json::Value = serde_json::from_str(&output.stdout).unwrap();
+    levels
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|level| level["level"].as_u64().unwrap())
+        .collect()
+}
+
+fn snapshot_level(level: u64, task: &str) {
+    let test = Test::new();
+    let level_text = level.to_string();
+    let task_answer = format!("task={task}");
+    let mut args = vec!["new", "demo", "--level", &level_text, "--set", &task_answer];
+    args.extend_from_slice(ANSWERS);
+    test.mlops(&args).success();
+    let name = if task == "classification" {
+        format!("tree_level_{level}")
+    } else {
+        format!("tree_level_{level}_{task}")
+    };
+    snapshot_settings().bind(|| insta::assert_snapshot!(name, tree_text(&test.path("demo"))));
+}
+
+#[test]
+fn every_level_as_a_whole_tree() {
+    let test = Test::new();
+    let levels = available_levels(&test);
+    assert!(levels.len() >= 2, "levels 0 and 1 exist");
+    for level in levels {
+        snapshot_level(level, "classification");
+    }
+}
+
+#[test]
+fn the_highest_level_for_regression() {
+    let test = Test::new();
+    let highest = *available_levels(&test).last().unwrap();
+    snapshot_level(highest, "regression");
+}
