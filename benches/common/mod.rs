@@ -1,0 +1,48 @@
+//! Shared by the benchmarks: run a command many times and report the distribution of wall times.
+
+use std::time::{Duration, Instant};
+
+pub struct Timing {
+    pub samples: Vec<Duration>,
+}
+
+impl Timing {
+    /// Runs `setup` untimed and `measured` timed, `runs` times.
+    pub fn measure<S>(
+        runs: usize,
+        mut setup: impl FnMut(usize) -> S,
+        mut measured: impl FnMut(S),
+    ) -> Self {
+        let mut samples = Vec::with_capacity(runs);
+        for run in 0..runs {
+            let state = setup(run);
+            let start = Instant::now();
+            measured(state);
+            samples.push(start.elapsed());
+        }
+        samples.sort();
+        Self { samples }
+    }
+
+    pub fn median(&self) -> Duration {
+        self.samples[self.samples.len() / 2]
+    }
+
+    pub fn report(&self, name: &str, target: Duration) {
+        let percentile = |p: usize| self.samples[(self.samples.len() - 1) * p / 100];
+        let median = self.median();
+        println!(
+            "{name}: median {:.1} ms, min {:.1} ms, p90 {:.1} ms over {} runs (target: under {} ms){}",
+            ms(median),
+            ms(self.samples[0]),
+            ms(percentile(90)),
+            self.samples.len(),
+            target.as_millis(),
+            if median < target { "" } else { "  MISSED" }
+        );
+    }
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
