@@ -1,0 +1,127 @@
+//! Recovering the base of a merge: exactly what the generator wrote for the recorded level.
+//!
+//! The manifest names each generated file's content by its git blob id. Three places may hold
+//! that content, tried in order, each accepted only if its blob id matches: rendering the
+//! recorded level again with the recorded answers (exact while the templates have not changed),
+//! `.mlops/base/` (where an upgrade keeps what it generated for files whose content differs from
+//! it, so it travels with clones), and the repository's git object database (the first commit of
+//! a generated project holds every file as generated). When all three fail the base is
+//! `Missing`, and the plan treats the file as added on both sides: identical content is adopted,
+//! any difference is a conflict, never a guess. Pure: the caller passes the lookups.
+
+use std::collections::BTreeMap;
+
+use crate::manifest::Manifest;
+use crate::plan::{Base, BaseSource};
+use crate::tree::{RelPath, Tree, blob_id};
+
+/// Finds the base of every file the manifest records.
+pub fn recover(
+    manifest: &Manifest,
+    rendered: Option<&Tree>,
+    stored: &dyn Fn(&RelPath) -> Option<Vec<u8>>,
+    from_git: &dyn Fn(&str) -> Option<Vec<u8>>,
+) -> BTreeMap<RelPath, Base> {
+    manifest
+        .files
+        .iter()
+        .map(|(path, record)| {
+            let matches = |content: &Vec<u8>| blob_id(content) == record.blob;
+            let rendered_content = rendered
+                .and_then(|tree| tree.get(path))
+                .map(|entry| entry.content.clone());
+            let base = if let Some(content) = rendered_content.filter(&matches) {
+                Base {
+                    content: Some(content),
+                    source: BaseSource::Rendered,
+                }
+            } else if let Some(content) = stored(path).filter(&matches) {
+                Base {
+                    content: Some(content),
+                    source: BaseSource::Store,
+                }
+            } else if let Some(content) = from_git(&record.blob).filter(&matches) {
+                Base {
+                    content: Some(content),
+                    source: BaseSource::GitHistory,
+                }
+            } else {
+                Base {
+                    content: None,
+                    source: BaseSource::Missing,
+                }
+            };
+            (path.clone(), base)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::answers::Answers;
+    use crate::tree::{Entry, Ownership};
+
+    fn tree(files: &[(&str, &str)]) -> Tree {
+        let mut tree = Tree::new();
+        for (name, content) in files {
+            let entry = Entry {
+                content: content.as_bytes().to_vec(),
+                executable: false,
+                ownership: Ownership::Generated,
+                level: 0,
+            };
+            tree.insert(RelPath::new(name).unwrap(), entry);
+        }
+        tree
+    }
+
+    #[test]
+    fn each_source_is_tried_in_order_and_checked() {
+        let answers = Answers {
+            project_name: "demo".to_owned(),
+            package_name: "demo".to_owned(),
+            description: "d".to_owned(),
+            author: "a".to_owned(),
+            author_email: String::new(),
+            python_version: "3.11".to_owned(),
+            task: "classification".to_owned(),
+            ci_provider: "github".to_owned(),
+        };
+        let generated = tree(&[
+            ("rendered", "r\n"),
+            ("stored", "s\n"),
+            ("in_git", "g\n"),
+            ("lost", "l\n"),
+        ]);
+        let manifest = Manifest::for_tree(0, &answers, &generated, vec![]);
+        // Today's templates render `stored`, `in_git` and `lost` differently.
+        let rendered_now = tree(&[
+            ("rendered", "r\n"),
+            ("stored", "changed\n"),
+            ("in_git", "changed\n"),
+            ("lost", "changed\n"),
+        ]);
+        let stored = |path: &RelPath| (path.as_str() == "stored").then(|| b"s\n".to_vec());
+        let git_blob = blob_id(b"g\n");
+        let from_git = |blob: &str| (blob == git_blob).then(|| b"g\n".to_vec());
+        let bases = recover(&manifest, Some(&rendered_now), &stored, &from_git);
+        let sources: Vec<(String, BaseSource)> = bases
+            .iter()
+            .map(|(path, base)| (path.to_string(), base.source))
+            .collect();
+        assert_eq!(
+            sources,
+            vec![
+                ("in_git".to_owned(), BaseSource::GitHistory),
+                ("lost".to_owned(), BaseSource::Missing),
+                ("rendered".to_owned(), BaseSource::Rendered),
+                ("stored".to_owned(), BaseSource::Store),
+            ]
+        );
+        assert_eq!(
+            bases[&RelPath::new("stored").unwrap()].content.as_deref(),
+            Some(&b"s\n"[..])
+        );
+    }
+}

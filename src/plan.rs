@@ -1,0 +1,723 @@
+//! One upgrade step as a plan: (base, ours, theirs) for every file, classified.
+//!
+//! Pure: the caller gathers the three sides (the base recovered from the manifest, the user's
+//! files, the next level rendered with the recorded answers) and this module decides what
+//! happens to each file, computes every byte that would be written, and the manifest that would
+//! record it. The dry run prints a plan; the real run writes the same plan.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::manifest::{FileRecord, Manifest};
+use crate::merge::{self, Labels, Merged};
+use crate::tree::{Ownership, RelPath, Tree, blob_id};
+
+/// What happens to one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// The next level adds the file and the user has none: written.
+    Create,
+    /// The user had not touched the file and the template changed it: replaced.
+    Update,
+    /// Both changed it, in different places: merged and written.
+    Merge,
+    /// Both changed the same lines: written with conflict markers.
+    Conflict,
+    /// Both changed a binary file: the user's is kept, the new version written beside it.
+    BinaryConflict,
+    /// Only the user changed it (or it is seeded, so it is the user's): left as it is.
+    Keep,
+    /// The user already has exactly what the next level generates: left as it is.
+    Adopt,
+    /// The user deleted a generated file: it is not recreated.
+    Skip,
+    /// The template no longer generates the file: it is kept and no longer managed.
+    Orphan,
+    /// Nobody changed it: nothing to do.
+    Unchanged,
+}
+
+impl Action {
+    pub const ALL: [Action; 10] = [
+        Action::Create,
+        Action::Update,
+        Action::Merge,
+        Action::Conflict,
+        Action::BinaryConflict,
+        Action::Keep,
+        Action::Adopt,
+        Action::Skip,
+        Action::Orphan,
+        Action::Unchanged,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Create => "create",
+            Self::Update => "update",
+            Self::Merge => "merge",
+            Self::Conflict => "conflict",
+            Self::BinaryConflict => "binary_conflict",
+            Self::Keep => "keep",
+            Self::Adopt => "adopt",
+            Self::Skip => "skip",
+            Self::Orphan => "orphan",
+            Self::Unchanged => "unchanged",
+        }
+    }
+
+    pub fn is_conflict(self) -> bool {
+        matches!(self, Self::Conflict | Self::BinaryConflict)
+    }
+}
+
+/// Where the base of a file came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BaseSource {
+    /// Rendering the recorded level again gave exactly the recorded blob.
+    Rendered,
+    /// `.mlops/base/`, where an upgrade keeps what it generated for files that differ from it.
+    Store,
+    /// The repository's git history holds the recorded blob.
+    GitHistory,
+    /// The file was not generated before: there is no base.
+    None,
+    /// The manifest records the file but its content could not be found: merged as if the two
+    /// sides had added it independently, so any difference is a conflict.
+    Missing,
+}
+
+/// The recorded base of one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Base {
+    pub content: Option<Vec<u8>>,
+    pub source: BaseSource,
+}
+
+/// A user's file as it is on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OursFile {
+    pub content: Vec<u8>,
+    pub executable: bool,
+}
+
+/// Everything a step is computed from.
+pub struct StepInput<'a> {
+    pub from: u8,
+    pub to: u8,
+    /// The manifest as recorded at `from`.
+    pub manifest: &'a Manifest,
+    /// Bases of the files the manifest records.
+    pub bases: &'a BTreeMap<RelPath, Base>,
+    /// The user's files among the paths the manifest records or `theirs` generates.
+    pub ours: &'a BTreeMap<RelPath, OursFile>,
+    /// The project rendered at `to` with the recorded answers.
+    pub theirs: &'a Tree,
+    /// Paths that already have an entry in `.mlops/base/`.
+    pub stored_bases: &'a BTreeSet<RelPath>,
+}
+
+/// One file of a plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub path: RelPath,
+    pub action: Action,
+    pub ownership: Ownership,
+    pub base_source: BaseSource,
+    /// The user's content before the step, if the file exists.
+    pub before: Option<Vec<u8>>,
+    /// The content written at `path`, if the step writes it.
+    pub write: Option<Vec<u8>>,
+    pub executable: bool,
+    /// For a binary conflict: where the new version is written, and its content.
+    pub side_file: Option<(RelPath, Vec<u8>)>,
+    pub conflicts: usize,
+    /// Why the file got its action, in a few words.
+    pub reason: &'static str,
+}
+
+/// One upgrade step, computed.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub from: u8,
+    pub to: u8,
+    pub changes: Vec<Change>,
+    /// The manifest after the step.
+    pub manifest: Manifest,
+    /// `.mlops/base/` entries to write (`Some`) or remove (`None`).
+    pub base_store: BTreeMap<RelPath, Option<Vec<u8>>>,
+}
+
+impl Plan {
+    pub fn count(&self, action: Action) -> usize {
+        self.changes
+            .iter()
+            .filter(|change| change.action == action)
+            .count()
+    }
+
+    pub fn has_conflicts(&self) -> bool {
+        self.changes
+            .iter()
+            .any(|change| change.action.is_conflict())
+    }
+
+    pub fn conflicted_paths(&self) -> Vec<&RelPath> {
+        self.changes
+            .iter()
+            .filter(|change| change.action.is_conflict())
+            .map(|change| &change.path)
+            .collect()
+    }
+
+    /// Every path the step writes or removes, manifest included: what must be clean in git.
+    pub fn written_paths(&self) -> BTreeSet<RelPath> {
+        let mut paths: BTreeSet<RelPath> = BTreeSet::new();
+        for change in &self.changes {
+            if change.write.is_some() {
+                paths.insert(change.path.clone());
+            }
+            if let Some((side, _)) = &change.side_file {
+                paths.insert(side.clone());
+            }
+        }
+        paths.extend(self.base_store.keys().map(base_store_path));
+        paths.insert(RelPath::new(crate::manifest::MANIFEST_PATH).expect("valid"));
+        paths
+    }
+}
+
+pub const BASE_STORE_DIR: &str = ".mlops/base";
+
+/// Where the stored base of `path` lives: `.mlops/base/<path>.base`, a suffix that keeps tools
+/// (linters, test collectors, CI) from mistaking it for the file itself.
+pub fn base_store_path(path: &RelPath) -> RelPath {
+    RelPath::new(&format!("{BASE_STORE_DIR}/{path}.base"))
+        .expect("a prefixed relative path is valid")
+}
+
+/// The path a binary conflict writes the new version to: `logo.png` becomes `logo.level-2.png`.
+pub fn side_file_path(path: &RelPath, level: u8) -> RelPath {
+    let text = path.as_str();
+    let (directory, name) = text
+        .rsplit_once('/')
+        .map_or(("", text), |(directory, name)| (directory, name));
+    let renamed = match name.rsplit_once('.') {
+        Some((stem, extension)) if !stem.is_empty() => format!("{stem}.level-{level}.{extension}"),
+        _ => format!("{name}.level-{level}"),
+    };
+    let full = if directory.is_empty() {
+        renamed
+    } else {
+        format!("{directory}/{renamed}")
+    };
+    RelPath::new(&full).expect("a renamed valid path is valid")
+}
+
+/// Classifies every file and computes what the step writes.
+pub fn plan(input: &StepInput<'_>) -> Plan {
+    let labels = Labels {
+        ours: "yours".to_owned(),
+        base: format!("level {}", input.from),
+        theirs: format!("level {}", input.to),
+    };
+    let mut paths: BTreeSet<&RelPath> = input.manifest.files.keys().collect();
+    paths.extend(input.theirs.paths());
+
+    let mut changes = Vec::new();
+    for path in paths {
+        let record = input.manifest.files.get(path);
+        let base = record.map(|_| {
+            input.bases.get(path).cloned().unwrap_or(Base {
+                content: None,
+                source: BaseSource::Missing,
+            })
+        });
+        let ours = input.ours.get(path);
+        let change = match input.theirs.get(path) {
+            Some(theirs) => {
+                let ownership = record.map_or(theirs.ownership, |record| record.ownership);
+                classify(
+                    path,
+                    ownership,
+                    base.as_ref(),
+                    ours,
+                    &theirs.content,
+                    theirs.executable,
+                    input.to,
+                    &labels,
+                )
+            }
+            None => orphan(
+                path,
+                record.map_or(Ownership::Generated, |record| record.ownership),
+                base.as_ref(),
+                ours,
+            ),
+        };
+        changes.push(change);
+    }
+
+    let manifest = next_manifest(input, &changes);
+    let base_store = base_store_updates(input, &changes);
+    Plan {
+        from: input.from,
+        to: input.to,
+        changes,
+        manifest,
+        base_store,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn classify(
+    path: &RelPath,
+    ownership: Ownership,
+    base: Option<&Base>,
+    ours: Option<&OursFile>,
+    theirs: &[u8],
+    theirs_executable: bool,
+    to: u8,
+    labels: &Labels,
+) -> Change {
+    let base_source = base.map_or(BaseSource::None, |base| base.source);
+    let mut change = Change {
+        path: path.clone(),
+        action: Action::Unchanged,
+        ownership,
+        base_source,
+        before: ours.map(|ours| ours.content.clone()),
+        write: None,
+        executable: ours.map_or(theirs_executable, |ours| {
+            ours.executable || theirs_executable
+        }),
+        side_file: None,
+        conflicts: 0,
+        reason: "",
+    };
+    let (action, reason) = match (base, ours) {
+        // Not generated before.
+        (None, None) => {
+            change.write = Some(theirs.to_vec());
+            (Action::Create, "new at this level")
+        }
+        (None, Some(ours)) if ours.content == theirs => {
+            (Action::Adopt, "you already have exactly this file")
+        }
+        (None, Some(ours)) => {
+            return conflict(
+                change,
+                None,
+                &ours.content,
+                theirs,
+                to,
+                labels,
+                "you have a different file at this path",
+            );
+        }
+        // Generated before, and the user deleted it.
+        (Some(_), None) => (Action::Skip, "you deleted it: not recreated"),
+        (Some(_), Some(_)) if ownership == Ownership::Seeded => {
+            (Action::Keep, "seeded: yours since it was written")
+        }
+        (Some(base), Some(ours)) => match &base.content {
+            Some(base_content) if ours.content == *base_content => {
+                if theirs == base_content.as_slice() {
+                    (Action::Unchanged, "nobody changed it")
+                } else {
+                    change.write = Some(theirs.to_vec());
+                    (Action::Update, "you had not changed it")
+                }
+            }
+            _ if ours.content == theirs => (Action::Adopt, "you already made this change"),
+            Some(base_content) if theirs == base_content.as_slice() => {
+                (Action::Keep, "only you changed it")
+            }
+            Some(base_content) => {
+                let reason = "you and the template both changed it";
+                match merge::merge(Some(base_content), &ours.content, theirs, labels) {
+                    Merged::Clean(merged) if merged == ours.content => {
+                        (Action::Keep, "your file already has the template's change")
+                    }
+                    Merged::Clean(merged) => {
+                        change.write = Some(merged);
+                        (Action::Merge, reason)
+                    }
+                    _ => {
+                        return conflict(
+                            change,
+                            Some(base_content),
+                            &ours.content,
+                            theirs,
+                            to,
+                            labels,
+                            reason,
+                        );
+                    }
+                }
+            }
+            None => {
+                return conflict(
+                    change,
+                    None,
+                    &ours.content,
+                    theirs,
+                    to,
+                    labels,
+                    "its base could not be recovered",
+                );
+            }
+        },
+    };
+    change.action = action;
+    change.reason = reason;
+    change
+}
+
+fn conflict(
+    mut change: Change,
+    base: Option<&[u8]>,
+    ours: &[u8],
+    theirs: &[u8],
+    to: u8,
+    labels: &Labels,
+    reason: &'static str,
+) -> Change {
+    change.reason = reason;
+    match merge::merge(base, ours, theirs, labels) {
+        Merged::Binary => {
+            change.action = Action::BinaryConflict;
+            change.side_file = Some((side_file_path(&change.path, to), theirs.to_vec()));
+        }
+        Merged::Conflicted { content, conflicts } => {
+            change.action = Action::Conflict;
+            change.conflicts = conflicts;
+            change.write = Some(content);
+        }
+        Merged::Clean(content) => {
+            // Only reachable without a base, when one side is a prefix-compatible edit of the
+            // other; still not a decision to take for the user silently.
+            change.action = Action::Conflict;
+            change.conflicts = 1;
+            change.write = Some(content);
+        }
+    }
+    change
+}
+
+fn orphan(
+    path: &RelPath,
+    ownership: Ownership,
+    base: Option<&Base>,
+    ours: Option<&OursFile>,
+) -> Change {
+    let (action, reason) = match ours {
+        None => (Action::Unchanged, "no longer generated, and already gone"),
+        Some(_) => (Action::Orphan, "no longer generated: kept as yours"),
+    };
+    Change {
+        path: path.clone(),
+        action,
+        ownership,
+        base_source: base.map_or(BaseSource::None, |base| base.source),
+        before: ours.map(|ours| ours.content.clone()),
+        write: None,
+        executable: ours.is_some_and(|ours| ours.executable),
+        side_file: None,
+        conflicts: 0,
+        reason,
+    }
+}
+
+fn next_manifest(input: &StepInput<'_>, changes: &[Change]) -> Manifest {
+    let mut manifest = input.manifest.clone();
+    manifest.level = input.to;
+    crate::manifest::GENERATOR_VERSION.clone_into(&mut manifest.generator_version);
+    manifest.history.push(Manifest::step("upgrade", input.to));
+    manifest.files = input
+        .theirs
+        .iter()
+        .map(|(path, entry)| {
+            let ownership = input
+                .manifest
+                .files
+                .get(path)
+                .map_or(entry.ownership, |record| record.ownership);
+            (
+                path.clone(),
+                FileRecord {
+                    ownership,
+                    level: entry.level,
+                    blob: entry.blob_id(),
+                },
+            )
+        })
+        .collect();
+    debug_assert!(changes.iter().all(
+        |change| change.action != Action::Orphan || !manifest.files.contains_key(&change.path)
+    ));
+    manifest
+}
+
+/// After the step, every generated file whose content differs from what the generator produced
+/// keeps that production in `.mlops/base/`, so the next upgrade has its exact base even in a
+/// fresh clone with a newer generator. Files that match it need no entry.
+fn base_store_updates(
+    input: &StepInput<'_>,
+    changes: &[Change],
+) -> BTreeMap<RelPath, Option<Vec<u8>>> {
+    let mut updates = BTreeMap::new();
+    for change in changes {
+        let generated = input.theirs.get(&change.path);
+        let after = change.write.as_ref().or(change.before.as_ref());
+        let needs_entry = match (generated, after) {
+            (Some(generated), Some(after)) => {
+                change.ownership == Ownership::Generated && *after != generated.content
+            }
+            _ => false,
+        };
+        if needs_entry {
+            let content = generated.expect("checked").content.clone();
+            updates.insert(change.path.clone(), Some(content));
+        } else if input.stored_bases.contains(&change.path) {
+            updates.insert(change.path.clone(), None);
+        }
+    }
+    for stale in input.stored_bases {
+        if !changes.iter().any(|change| &change.path == stale) {
+            updates.insert(stale.clone(), None);
+        }
+    }
+    updates
+}
+
+/// Blob id of what a change leaves at its path, for checks that recompute the manifest.
+pub fn resulting_blob(change: &Change) -> Option<String> {
+    change
+        .write
+        .as_ref()
+        .or(change.before.as_ref())
+        .map(|content| blob_id(content))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::answers::Answers;
+    use crate::tree::Entry;
+
+    fn path(text: &str) -> RelPath {
+        RelPath::new(text).unwrap()
+    }
+
+    fn answers() -> Answers {
+        Answers {
+            project_name: "demo".to_owned(),
+            package_name: "demo".to_owned(),
+            description: "d".to_owned(),
+            author: "a".to_owned(),
+            author_email: String::new(),
+            python_version: "3.11".to_owned(),
+            task: "classification".to_owned(),
+            ci_provider: "github".to_owned(),
+        }
+    }
+
+    fn tree(files: &[(&str, &str)]) -> Tree {
+        let mut tree = Tree::new();
+        for (name, content) in files {
+            let ownership = if name.starts_with("seeded") {
+                Ownership::Seeded
+            } else {
+                Ownership::Generated
+            };
+            tree.insert(
+                path(name),
+                Entry {
+                    content: content.as_bytes().to_vec(),
+                    executable: false,
+                    ownership,
+                    level: 0,
+                },
+            );
+        }
+        tree
+    }
+
+    /// Plans a step where `base` was generated, `ours` is on disk and `theirs` is next, and
+    /// returns `path action` lines.
+    fn check(
+        base: &[(&str, &str)],
+        ours: &[(&str, &str)],
+        theirs: &[(&str, &str)],
+        expected: &str,
+    ) {
+        let base_tree = tree(base);
+        let manifest = Manifest::for_tree(0, &answers(), &base_tree, vec![]);
+        let bases = base_tree
+            .iter()
+            .map(|(path, entry)| {
+                (
+                    path.clone(),
+                    Base {
+                        content: Some(entry.content.clone()),
+                        source: BaseSource::Rendered,
+                    },
+                )
+            })
+            .collect();
+        let ours = ours
+            .iter()
+            .map(|(name, content)| {
+                (
+                    path(name),
+                    OursFile {
+                        content: content.as_bytes().to_vec(),
+                        executable: false,
+                    },
+                )
+            })
+            .collect();
+        let theirs = tree(theirs);
+        let input = StepInput {
+            from: 0,
+            to: 1,
+            manifest: &manifest,
+            bases: &bases,
+            ours: &ours,
+            theirs: &theirs,
+            stored_bases: &BTreeSet::new(),
+        };
+        let plan = plan(&input);
+        let actual: Vec<String> = plan
+            .changes
+            .iter()
+            .map(|change| format!("{} {}", change.path, change.action.as_str()))
+            .collect();
+        assert_eq!(actual.join("\n"), expected);
+    }
+
+    #[test]
+    fn classification() {
+        check(
+            &[("a", "1\n")],
+            &[("a", "1\n")],
+            &[("a", "1\n")],
+            "a unchanged",
+        );
+        check(
+            &[("a", "1\n")],
+            &[("a", "1\n")],
+            &[("a", "2\n")],
+            "a update",
+        );
+        check(&[], &[], &[("a", "1\n")], "a create");
+        check(&[], &[("a", "1\n")], &[("a", "1\n")], "a adopt");
+        check(&[], &[("a", "mine\n")], &[("a", "1\n")], "a conflict");
+        check(
+            &[("a", "1\n")],
+            &[("a", "mine\n")],
+            &[("a", "1\n")],
+            "a keep",
+        );
+        check(&[("a", "1\n")], &[("a", "2\n")], &[("a", "2\n")], "a adopt");
+        check(&[("a", "1\n")], &[], &[("a", "2\n")], "a skip");
+        check(
+            &[("a", "1\n2\n3\n4\n")],
+            &[("a", "one\n2\n3\n4\n")],
+            &[("a", "1\n2\n3\nfour\n")],
+            "a merge",
+        );
+        check(
+            &[("a", "1\n")],
+            &[("a", "mine\n")],
+            &[("a", "theirs\n")],
+            "a conflict",
+        );
+        check(&[("a", "1\n")], &[("a", "mine\n")], &[], "a orphan");
+        check(&[("a", "1\n")], &[], &[], "a unchanged");
+        check(
+            &[("seeded", "1\n")],
+            &[("seeded", "mine\n")],
+            &[("seeded", "2\n")],
+            "seeded keep",
+        );
+        check(
+            &[("seeded", "1\n")],
+            &[("seeded", "1\n")],
+            &[("seeded", "2\n")],
+            "seeded keep",
+        );
+        check(
+            &[("b.bin", "\0x")],
+            &[("b.bin", "\0y")],
+            &[("b.bin", "\0z")],
+            "b.bin binary_conflict",
+        );
+    }
+
+    #[test]
+    fn side_files_sit_beside_the_original() {
+        assert_eq!(
+            side_file_path(&path("docs/logo.png"), 2).as_str(),
+            "docs/logo.level-2.png"
+        );
+        assert_eq!(
+            side_file_path(&path("Makefile"), 3).as_str(),
+            "Makefile.level-3"
+        );
+        assert_eq!(side_file_path(&path(".env"), 3).as_str(), ".env.level-3");
+    }
+
+    #[test]
+    fn the_base_store_keeps_what_was_generated_for_diverging_files() {
+        let base_tree = tree(&[("kept", "1\n"), ("updated", "1\n")]);
+        let manifest = Manifest::for_tree(0, &answers(), &base_tree, vec![]);
+        let bases = base_tree
+            .iter()
+            .map(|(path, entry)| {
+                (
+                    path.clone(),
+                    Base {
+                        content: Some(entry.content.clone()),
+                        source: BaseSource::Rendered,
+                    },
+                )
+            })
+            .collect();
+        let ours = [("kept", "mine\n"), ("updated", "1\n")]
+            .iter()
+            .map(|(name, content)| {
+                (
+                    path(name),
+                    OursFile {
+                        content: content.as_bytes().to_vec(),
+                        executable: false,
+                    },
+                )
+            })
+            .collect();
+        let theirs = tree(&[("kept", "1\n"), ("updated", "2\n")]);
+        let stored = BTreeSet::from([path("updated")]);
+        let input = StepInput {
+            from: 0,
+            to: 1,
+            manifest: &manifest,
+            bases: &bases,
+            ours: &ours,
+            theirs: &theirs,
+            stored_bases: &stored,
+        };
+        let plan = plan(&input);
+        assert_eq!(
+            plan.base_store.get(&path("kept")),
+            Some(&Some(b"1\n".to_vec()))
+        );
+        assert_eq!(plan.base_store.get(&path("updated")), Some(&None));
+        assert_eq!(plan.manifest.level, 1);
+        assert_eq!(plan.manifest.files[&path("updated")].blob, blob_id(b"2\n"));
+    }
+}
