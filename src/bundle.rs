@@ -6,7 +6,8 @@
 //! are tera templates. Levels are cumulative: level N renders bundles 0 to N, and a shared file
 //! that changes with the level keeps its single template in the bundle that introduced it, with
 //! `{% if level >= N %}` sections, so every level renders it from one source. Nothing outside this
-//! module reaches the embedded directory.
+//! module reaches the embedded directory. `MLOPS_TEMPLATES_DIR` points at a directory of the same
+//! layout to use instead, for template development and for tests with bundles of their own.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -62,19 +63,87 @@ pub struct Bundle {
     pub files: Vec<TemplateFile>,
 }
 
-/// Every bundle, in level order. A malformed bundle is a defect of this program, caught by the
-/// unit tests, so it panics with the bundle's name rather than returning an error to users.
+/// Replaces the embedded bundles with the ones in a directory of the same layout, for template
+/// authors (edit, run, no rebuild) and for tests that need bundles of their own.
+pub const TEMPLATES_DIR_ENV: &str = "MLOPS_TEMPLATES_DIR";
+
+/// Every bundle, in level order. A malformed embedded bundle is a defect of this program, caught
+/// by the unit tests, so it panics with the bundle's name rather than returning an error.
 pub fn all() -> &'static [Bundle] {
     static BUNDLES: OnceLock<Vec<Bundle>> = OnceLock::new();
     BUNDLES.get_or_init(|| {
+        let from_disk = std::env::var_os(TEMPLATES_DIR_ENV).filter(|dir| !dir.is_empty());
         (0..=MAX_LEVEL)
-            .map_while(|level| {
-                TEMPLATES
-                    .get_dir(format!("level-{level}"))
-                    .map(|dir| load(level, dir))
+            .map_while(|level| match &from_disk {
+                Some(dir) => read_disk_bundle(std::path::Path::new(dir), level),
+                None => read_embedded_bundle(level),
             })
+            .map(|(level, meta_text, files)| load(level, meta_text, files))
             .collect()
     })
+}
+
+/// A bundle's `bundle.toml` and its files (path under `files/`, contents), before checking.
+type RawBundle = (u8, &'static str, Vec<(&'static str, &'static [u8])>);
+
+fn read_embedded_bundle(level: u8) -> Option<RawBundle> {
+    let name = format!("level-{level}");
+    let dir = TEMPLATES.get_dir(&name)?;
+    let meta_text = dir
+        .get_file(format!("{name}/bundle.toml"))
+        .and_then(|file| file.contents_utf8())
+        .unwrap_or_else(|| panic!("templates/{name}/bundle.toml is missing or not UTF-8"));
+    let prefix = format!("{name}/files/");
+    let mut files = Vec::new();
+    if let Some(files_dir) = dir.get_dir(format!("{name}/files")) {
+        collect_files(files_dir, &mut |file| {
+            let full = file.path().to_str().expect("template paths are UTF-8");
+            let path = full.strip_prefix(&prefix).expect("files live under files/");
+            files.push((path, file.contents()));
+        });
+    }
+    Some((level, meta_text, files))
+}
+
+/// Reads `dir/level-N` from disk. The contents live as long as the process, as the embedded
+/// ones do, so they are leaked once.
+fn read_disk_bundle(dir: &std::path::Path, level: u8) -> Option<RawBundle> {
+    let bundle_dir = dir.join(format!("level-{level}"));
+    if !bundle_dir.is_dir() {
+        return None;
+    }
+    let meta_path = bundle_dir.join("bundle.toml");
+    let meta_text = std::fs::read_to_string(&meta_path)
+        .unwrap_or_else(|error| panic!("{}: {error}", meta_path.display()));
+    let mut files = Vec::new();
+    let files_dir = bundle_dir.join("files");
+    let mut pending = vec![files_dir.clone()];
+    while let Some(directory) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&directory) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry
+                .unwrap_or_else(|error| panic!("{}: {error}", directory.display()))
+                .path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let relative = path
+                    .strip_prefix(&files_dir)
+                    .expect("under files/")
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                let contents = std::fs::read(&path)
+                    .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+                files.push((
+                    &*Box::leak(relative.into_boxed_str()),
+                    &*Box::leak(contents.into_boxed_slice()),
+                ));
+            }
+        }
+    }
+    Some((level, Box::leak(meta_text.into_boxed_str()), files))
 }
 
 /// The bundles a project at `level` is rendered from, or `None` if that level is not available.
@@ -91,37 +160,31 @@ pub fn highest_level() -> u8 {
     u8::try_from(all().len()).expect("at most five bundles") - 1
 }
 
-fn load(level: u8, dir: &'static Dir<'static>) -> Bundle {
+fn load(
+    level: u8,
+    meta_text: &'static str,
+    raw_files: Vec<(&'static str, &'static [u8])>,
+) -> Bundle {
     let name = format!("level-{level}");
-    let meta_text = dir
-        .get_file(format!("{name}/bundle.toml"))
-        .and_then(|file| file.contents_utf8())
-        .unwrap_or_else(|| panic!("templates/{name}/bundle.toml is missing or not UTF-8"));
     let meta: Metadata = toml::from_str(meta_text)
         .unwrap_or_else(|error| panic!("templates/{name}/bundle.toml: {error}"));
     assert_eq!(
         meta.level, level,
         "templates/{name}/bundle.toml declares another level"
     );
-
-    let prefix = format!("{name}/files/");
-    let mut files = Vec::new();
-    if let Some(files_dir) = dir.get_dir(format!("{name}/files")) {
-        collect_files(files_dir, &mut |file| {
-            let full = file.path().to_str().expect("template paths are UTF-8");
-            let path = full.strip_prefix(&prefix).expect("files live under files/");
-            files.push(TemplateFile {
-                path,
-                contents: file.contents(),
-                ownership: if meta.seeded.iter().any(|seeded| seeded == path) {
-                    Ownership::Seeded
-                } else {
-                    Ownership::Generated
-                },
-                executable: meta.executable.iter().any(|executable| executable == path),
-            });
-        });
-    }
+    let mut files: Vec<TemplateFile> = raw_files
+        .into_iter()
+        .map(|(path, contents)| TemplateFile {
+            path,
+            contents,
+            ownership: if meta.seeded.iter().any(|seeded| seeded == path) {
+                Ownership::Seeded
+            } else {
+                Ownership::Generated
+            },
+            executable: meta.executable.iter().any(|executable| executable == path),
+        })
+        .collect();
     files.sort_by_key(|file| file.path);
     for listed in meta.seeded.iter().chain(&meta.executable) {
         assert!(
