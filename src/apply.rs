@@ -5,6 +5,7 @@
 //! project are replaced through a temporary file in the same directory and a rename, so a reader
 //! never sees half a file.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -131,28 +132,95 @@ fn set_executable(_: &fs::File, _: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Replaces `root/path` atomically: the content goes to a temporary file beside it, which is then
-/// renamed over the old one.
-pub fn replace_file(
+/// One change to a file of an existing project.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileWrite {
+    Write { content: Vec<u8>, executable: bool },
+    Remove,
+}
+
+/// Applies `writes` to the project at `root` as one transaction: every new content is first
+/// written to a temporary file beside its target (a failure there changes nothing), then each is
+/// renamed into place, `last` after all the others. If a rename fails part-way, the error names
+/// the files already replaced and how to get them back.
+pub fn write_transaction(
     root: &Path,
-    path: &RelPath,
-    content: &[u8],
-    executable: bool,
+    writes: &BTreeMap<RelPath, FileWrite>,
+    last: &RelPath,
 ) -> anyhow::Result<()> {
-    let destination = root.join(path.as_str());
-    let directory = destination
-        .parent()
-        .expect("a project file has a directory");
-    fs::create_dir_all(directory)
-        .with_context(|| format!("could not create `{}`", directory.display()))?;
-    let file_name = destination
+    let mut ordered: Vec<(&RelPath, &FileWrite)> =
+        writes.iter().filter(|(path, _)| *path != last).collect();
+    ordered.extend(writes.get_key_value(last));
+
+    let mut staged: Vec<(PathBuf, PathBuf, &RelPath)> = Vec::new();
+    let cleanup = |staged: &[(PathBuf, PathBuf, &RelPath)]| {
+        for (temporary, _, _) in staged {
+            let _ = fs::remove_file(temporary);
+        }
+    };
+    for (path, write) in &ordered {
+        if let FileWrite::Write {
+            content,
+            executable,
+        } = write
+        {
+            let destination = root.join(path.as_str());
+            let temporary = temporary_beside(&destination);
+            let written = destination
+                .parent()
+                .map_or(Ok(()), |directory| {
+                    fs::create_dir_all(directory)
+                        .with_context(|| format!("could not create `{}`", directory.display()))
+                })
+                .and_then(|()| write_file(&temporary, content, *executable));
+            if let Err(error) = written {
+                cleanup(&staged);
+                let _ = fs::remove_file(&temporary);
+                return Err(anyhow::anyhow!("{error:#}; nothing was changed"));
+            }
+            staged.push((temporary, destination, path));
+        }
+    }
+
+    let mut done: Vec<&RelPath> = Vec::new();
+    let mut pending = staged.iter();
+    for (path, write) in &ordered {
+        let result = match write {
+            FileWrite::Write { .. } => {
+                let (temporary, destination, _) =
+                    pending.next().expect("one staged file per write");
+                fs::rename(temporary, destination)
+                    .with_context(|| format!("could not replace `{path}`"))
+            }
+            FileWrite::Remove => match fs::remove_file(root.join(path.as_str())) {
+                Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+                    Err(error).with_context(|| format!("could not remove `{path}`"))
+                }
+                _ => Ok(()),
+            },
+        };
+        if let Err(error) = result {
+            let rest: Vec<_> = pending.cloned().collect();
+            cleanup(&rest);
+            let replaced: Vec<String> = done.iter().map(|path| format!("`{path}`")).collect();
+            let how = if replaced.is_empty() {
+                "nothing was changed".to_owned()
+            } else {
+                format!(
+                    "already written: {}; restore them with `git checkout -- <path>` (or delete the ones git does not know)",
+                    replaced.join(", ")
+                )
+            };
+            return Err(anyhow::anyhow!("{error:#}; {how}"));
+        }
+        done.push(path);
+    }
+    Ok(())
+}
+
+fn temporary_beside(destination: &Path) -> PathBuf {
+    let name = destination
         .file_name()
-        .expect("a project file has a name")
-        .to_string_lossy();
-    let temporary = directory.join(format!(".{file_name}.mlops-tmp-{}", std::process::id()));
-    write_file(&temporary, content, executable)?;
-    fs::rename(&temporary, &destination).map_err(|error| {
-        let _ = fs::remove_file(&temporary);
-        anyhow::Error::new(error).context(format!("could not replace `{}`", destination.display()))
-    })
+        .map_or_else(|| "file".into(), |name| name.to_string_lossy());
+    destination.with_file_name(format!(".{name}.mlops-tmp-{}", std::process::id()))
 }

@@ -34,6 +34,10 @@ pub enum Command {
     /// Generate a new project at a maturity level
     #[command(after_help = EXIT_CODES)]
     New(NewArgs),
+    /// Take a project up one maturity level (or to `--to N`), merging the templates' changes into
+    /// your files
+    #[command(after_help = EXIT_CODES)]
+    Upgrade(UpgradeArgs),
     /// List the maturity levels and what each template bundle adds
     #[command(after_help = EXIT_CODES)]
     Levels(LevelsArgs),
@@ -93,6 +97,34 @@ pub struct NewArgs {
 
 fn parse_set(argument: &str) -> Result<(String, String), String> {
     answers::parse_set(argument)
+}
+
+#[derive(Debug, Args)]
+pub struct UpgradeArgs {
+    /// The project, or any directory inside it [default: the current directory]
+    pub path: Option<PathBuf>,
+
+    /// Go up to this level, one level at a time, stopping at the first step that leaves
+    /// conflicts [default: the recorded level plus one]
+    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=i64::from(answers::MAX_LEVEL)))]
+    pub to: Option<u8>,
+
+    /// Show the plan, with the diff of every change as it would be written, and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub format: Format,
+
+    /// Write even if files the upgrade touches have uncommitted changes (or there is no git)
+    #[arg(long)]
+    pub allow_dirty: bool,
+
+    /// Commit each level step with git ("Upgrade to MLOps level N"); otherwise the changes stay
+    /// in the working tree for review
+    #[arg(long)]
+    pub commit: bool,
 }
 
 #[derive(Debug, Args)]

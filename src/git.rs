@@ -79,3 +79,98 @@ pub fn commit_all(repository: &Repository, message: &str) -> anyhow::Result<()> 
         .context("could not commit")?;
     Ok(())
 }
+
+/// The repository whose work tree contains `path`, if any.
+pub fn repository_of(path: &Path) -> Option<Repository> {
+    let repository = Repository::discover(path).ok()?;
+    repository.workdir()?;
+    Some(repository)
+}
+
+/// The content of blob `id` in the repository's object database, if it is there.
+pub fn find_blob(repository: &Repository, id: &str) -> Option<Vec<u8>> {
+    let oid = git2::Oid::from_str(id).ok()?;
+    repository
+        .find_blob(oid)
+        .ok()
+        .map(|blob| blob.content().to_vec())
+}
+
+/// The path of `project_root/relative` relative to the repository's work tree.
+fn in_work_tree(repository: &Repository, project_root: &Path, relative: &str) -> Option<PathBuf> {
+    let workdir = repository.workdir()?.canonicalize().ok()?;
+    let root = project_root.canonicalize().ok()?;
+    Some(root.strip_prefix(&workdir).ok()?.join(relative))
+}
+
+/// Which of `paths` (relative to `project_root`) have changes git does not have committed:
+/// modified, staged, deleted or untracked.
+pub fn uncommitted<'a>(
+    repository: &Repository,
+    project_root: &Path,
+    paths: impl IntoIterator<Item = &'a str>,
+) -> anyhow::Result<Vec<String>> {
+    let mut dirty = Vec::new();
+    for path in paths {
+        let Some(relative) = in_work_tree(repository, project_root, path) else {
+            continue;
+        };
+        match repository.status_file(&relative) {
+            Ok(status) if status.is_empty() || status.contains(git2::Status::IGNORED) => {}
+            Ok(_) => dirty.push(path.to_owned()),
+            // Neither tracked nor present: nothing of the user's to lose.
+            Err(error) if error.code() == git2::ErrorCode::NotFound => {}
+            Err(error) => {
+                return Err(error)
+                    .with_context(|| format!("could not read the git status of `{path}`"));
+            }
+        }
+    }
+    Ok(dirty)
+}
+
+/// Stages exactly `paths` (relative to `project_root`; removed files are unstaged as removals)
+/// and commits them on HEAD with `message`.
+pub fn commit_paths<'a>(
+    repository: &Repository,
+    project_root: &Path,
+    paths: impl IntoIterator<Item = &'a str>,
+    message: &str,
+) -> anyhow::Result<()> {
+    let mut index = repository.index().context("could not open the git index")?;
+    for path in paths {
+        let relative = in_work_tree(repository, project_root, path)
+            .with_context(|| format!("`{path}` is outside the git work tree"))?;
+        if project_root.join(path).exists() {
+            index
+                .add_path(&relative)
+                .with_context(|| format!("could not stage `{path}`"))?;
+        } else if index.get_path(&relative, 0).is_some() {
+            index
+                .remove_path(&relative)
+                .with_context(|| format!("could not stage the removal of `{path}`"))?;
+        }
+    }
+    index.write().context("could not write the git index")?;
+    let tree_id = index.write_tree().context("could not write the git tree")?;
+    let tree = repository
+        .find_tree(tree_id)
+        .context("could not read the git tree back")?;
+    let signature = signature(repository)?;
+    let parent = match repository.head() {
+        Ok(head) => Some(head.peel_to_commit().context("HEAD is not a commit")?),
+        Err(_) => None,
+    };
+    let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+    repository
+        .commit(
+            Some("HEAD"),
+            &signature,
+            &signature,
+            message,
+            &tree,
+            &parents,
+        )
+        .context("could not commit")?;
+    Ok(())
+}

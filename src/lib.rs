@@ -9,24 +9,32 @@
 //! - `bundle`: the embedded templates (`templates/level-N/`), behind one small API.
 //! - `render`: bundles + answers to a `tree::Tree` in memory.
 //! - `manifest`: `.mlops/manifest.toml`, the project's record of its level, answers and files.
+//! - `base`: recovering what the generator wrote (the base of a merge) from the manifest.
+//! - `plan`: one upgrade step, (base, ours, theirs) to a classified plan; `merge`: the 3-way file
+//!   merge; `preview`: a plan as text (the dry run) or JSON.
 //! - `apply`: the only module that writes project files; `git`: everything git2.
 //! - `exit`: the exit-code table and the errors that select a code.
 //!
 //! # Invariants
 //!
-//! - `render` is pure (no IO, no prompts, no clock): same level and answers, same bytes.
+//! - `render`, `base`, `plan`, `merge` and `preview` are pure (no IO, no prompts, no clock): same
+//!   inputs, same bytes.
 //! - Only `apply` writes into a project, and a failure leaves the target as it was.
 //! - A dry run is the same computation as the real run, printed instead of written.
 //! - Templates are reached only through `bundle`.
 
 pub mod answers;
 pub mod apply;
+pub mod base;
 pub mod bundle;
 pub mod cli;
 pub mod commands;
 pub mod exit;
 pub mod git;
 pub mod manifest;
+pub mod merge;
+pub mod plan;
+pub mod preview;
 pub mod prompt;
 pub mod python_names;
 pub mod render;
@@ -56,11 +64,13 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     };
     let result = match &cli.command {
         Command::New(args) => commands::new::run(args),
+        Command::Upgrade(args) => commands::upgrade::run(args),
         Command::Levels(args) => commands::levels::run(args),
         Command::Completions(args) => Ok(commands::completions::run(args)),
     };
     match result {
         Ok(status) => status.into(),
+        Err(error) if is_broken_pipe(&error) => ExitStatus::Success.into(),
         Err(error) => {
             report_error(&error);
             exit::status_of(&error).into()
@@ -75,6 +85,16 @@ pub fn run_subcommand(subcommand: &str, args: impl IntoIterator<Item = OsString>
     run(["mlops".into(), subcommand.into()]
         .into_iter()
         .chain(arguments))
+}
+
+/// Output piped into a program that stopped reading (`mlops upgrade --dry-run | head`) is not
+/// an error of ours.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn report_error(error: &anyhow::Error) {

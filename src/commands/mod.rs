@@ -3,3 +3,4 @@
 pub mod completions;
 pub mod levels;
 pub mod new;
+pub mod upgrade;

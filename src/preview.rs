@@ -1,0 +1,328 @@
+//! How a plan is shown: the text preview (a line per file, a summary per action, and the unified
+//! diff of every change exactly as it would be written) and the JSON report.
+//!
+//! Pure formatting. Colour is written as ANSI styles and removed where it is printed when the
+//! output is not a terminal or `NO_COLOR` is set (anstream does that), so tests see plain text.
+
+use std::fmt::Write as _;
+
+use anstyle::{AnsiColor, Style};
+use serde::Serialize;
+use similar::TextDiff;
+
+use crate::bundle;
+use crate::merge::is_binary;
+use crate::plan::{Action, BaseSource, Change, Plan};
+
+const BOLD: Style = Style::new().bold();
+const RED: Style = AnsiColor::Red.on_default();
+const GREEN: Style = AnsiColor::Green.on_default();
+const CYAN: Style = AnsiColor::Cyan.on_default();
+const YELLOW: Style = AnsiColor::Yellow.on_default();
+const DIM: Style = Style::new().dimmed();
+
+/// What the run did or would do, as a whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    DryRun,
+    Applied,
+    Conflicts,
+}
+
+fn label(action: Action) -> &'static str {
+    match action {
+        Action::BinaryConflict => "binary conflict",
+        other => other.as_str(),
+    }
+}
+
+fn style(action: Action) -> Style {
+    match action {
+        Action::Create => GREEN,
+        Action::Update | Action::Merge => CYAN,
+        Action::Conflict | Action::BinaryConflict => RED.bold(),
+        Action::Skip | Action::Orphan => YELLOW,
+        Action::Keep | Action::Adopt | Action::Unchanged => DIM,
+    }
+}
+
+fn level_name(level: u8) -> &'static str {
+    bundle::get(level).map_or("", |bundle| bundle.meta.name.as_str())
+}
+
+/// The note after a file's path in the list.
+fn note(change: &Change, to_level: u8) -> String {
+    let mut note = change.reason.to_owned();
+    if change.conflicts > 0 {
+        let _ = write!(
+            note,
+            " ({} conflict{})",
+            change.conflicts,
+            if change.conflicts == 1 { "" } else { "s" }
+        );
+    }
+    if let Some((side, _)) = &change.side_file {
+        let _ = write!(
+            note,
+            "; yours is kept, level {to_level}'s version goes to `{side}`"
+        );
+    }
+    if change.base_source == BaseSource::Missing {
+        note.push_str("; no recorded base could be found");
+    }
+    note
+}
+
+/// The unified diff of a change as it would be written, or `None` if it writes nothing.
+pub fn diff(change: &Change) -> Option<String> {
+    let path = change.path.as_str();
+    if let Some((side, content)) = &change.side_file {
+        return Some(format!(
+            "Binary file {path} kept as yours; new version written to {side} ({} bytes)\n",
+            content.len()
+        ));
+    }
+    let after = change.write.as_ref()?;
+    let before = change.before.as_deref().unwrap_or_default();
+    if is_binary(before) || is_binary(after) {
+        return Some(format!(
+            "Binary file {path} {}\n",
+            if change.before.is_some() {
+                "changed"
+            } else {
+                "created"
+            }
+        ));
+    }
+    let before_text = std::str::from_utf8(before).expect("checked");
+    let after_text = std::str::from_utf8(after).expect("checked");
+    let old_header = if change.before.is_some() {
+        format!("a/{path}")
+    } else {
+        "/dev/null".to_owned()
+    };
+    let diff = TextDiff::from_lines(before_text, after_text);
+    Some(
+        diff.unified_diff()
+            .context_radius(3)
+            .header(&old_header, &format!("b/{path}"))
+            .to_string(),
+    )
+}
+
+/// Counts per action, in the order of [`Action::ALL`].
+fn summary(plan: &Plan) -> String {
+    Action::ALL
+        .iter()
+        .map(|action| format!("{} {}", plan.count(*action), label(*action)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn base_summary(plan: &Plan) -> String {
+    let count = |source: BaseSource| {
+        plan.changes
+            .iter()
+            .filter(|change| change.base_source == source)
+            .count()
+    };
+    let mut text = format!(
+        "bases: {} rendered again, {} from .mlops/base, {} from git history",
+        count(BaseSource::Rendered),
+        count(BaseSource::Store),
+        count(BaseSource::GitHistory)
+    );
+    let missing = count(BaseSource::Missing);
+    if missing > 0 {
+        let _ = write!(
+            text,
+            ", {missing} not found (merged as added on both sides: identical is adopted, any difference conflicts)"
+        );
+    }
+    text
+}
+
+/// The text preview of `plans` (one per level step). `diffs` adds every change's diff.
+pub fn text(project_name: &str, plans: &[Plan], outcome: Outcome, diffs: bool) -> String {
+    let mut out = String::new();
+    let (Some(first), Some(last)) = (plans.first(), plans.last()) else {
+        return out;
+    };
+    let _ = writeln!(
+        out,
+        "{}upgrade `{project_name}` from level {} ({}) to level {} ({}){}",
+        BOLD.render(),
+        first.from,
+        level_name(first.from),
+        last.to,
+        level_name(last.to),
+        BOLD.render_reset()
+    );
+    for plan in plans {
+        let _ = writeln!(
+            out,
+            "\n{}level {} -> {}{}",
+            BOLD.render(),
+            plan.from,
+            plan.to,
+            BOLD.render_reset()
+        );
+        let width = plan
+            .changes
+            .iter()
+            .map(|change| change.path.as_str().len())
+            .max()
+            .unwrap_or(0);
+        for change in plan
+            .changes
+            .iter()
+            .filter(|change| change.action != Action::Unchanged)
+        {
+            let style = style(change.action);
+            let _ = writeln!(
+                out,
+                "  {}{:<15}{}  {:<width$}  {}",
+                style.render(),
+                label(change.action),
+                style.render_reset(),
+                change.path.as_str(),
+                note(change, plan.to)
+            );
+        }
+        let _ = writeln!(out, "  {}", summary(plan));
+        let _ = writeln!(out, "  {}", base_summary(plan));
+        if diffs {
+            for change in &plan.changes {
+                if let Some(diff) = diff(change) {
+                    let _ = writeln!(out);
+                    write_diff(&mut out, &diff);
+                }
+            }
+        }
+    }
+    let conflicted: Vec<String> = plans
+        .iter()
+        .flat_map(Plan::conflicted_paths)
+        .map(|path| format!("`{path}`"))
+        .collect();
+    let _ = writeln!(out);
+    match outcome {
+        Outcome::DryRun => {
+            let _ = writeln!(
+                out,
+                "dry run: nothing was written; `mlops upgrade` without `--dry-run` applies exactly this plan"
+            );
+            if !conflicted.is_empty() {
+                let _ = writeln!(out, "it would leave conflicts in {}", conflicted.join(", "));
+            }
+        }
+        Outcome::Applied => {
+            let _ = writeln!(
+                out,
+                "{}upgraded to level {}{}",
+                GREEN.bold().render(),
+                last.to,
+                GREEN.bold().render_reset()
+            );
+        }
+        Outcome::Conflicts => {
+            let _ = writeln!(
+                out,
+                "{}conflicts in {}{}: resolve the `<<<<<<<` markers (yours, level {}, level {}) and any `.level-{}` files, \
+                 then commit; the manifest already records level {}",
+                RED.bold().render(),
+                conflicted.join(", "),
+                RED.bold().render_reset(),
+                last.from,
+                last.to,
+                last.to,
+                last.to
+            );
+        }
+    }
+    out
+}
+
+fn write_diff(out: &mut String, diff: &str) {
+    for line in diff.lines() {
+        let style = if line.starts_with("+++") || line.starts_with("---") {
+            BOLD
+        } else if line.starts_with('+') {
+            GREEN
+        } else if line.starts_with('-') {
+            RED
+        } else if line.starts_with("@@") {
+            CYAN
+        } else {
+            Style::new()
+        };
+        let _ = writeln!(out, "{}{line}{}", style.render(), style.render_reset());
+    }
+}
+
+/// The JSON report; its schema is documented in the README and versioned by `schema_version`.
+#[derive(Serialize)]
+pub struct Report<'a> {
+    pub schema_version: u32,
+    pub project_name: &'a str,
+    pub root: String,
+    pub dry_run: bool,
+    pub outcome: Outcome,
+    pub from_level: u8,
+    pub to_level: u8,
+    pub committed: bool,
+    pub conflicted_paths: Vec<String>,
+    pub steps: Vec<StepReport<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct StepReport<'a> {
+    pub from_level: u8,
+    pub to_level: u8,
+    pub summary: serde_json::Map<String, serde_json::Value>,
+    pub files: Vec<FileReport<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct FileReport<'a> {
+    pub path: &'a str,
+    pub action: Action,
+    pub ownership: &'static str,
+    pub base: BaseSource,
+    pub reason: &'static str,
+    pub conflicts: usize,
+    pub side_file: Option<&'a str>,
+    pub diff: Option<String>,
+}
+
+pub fn step_report(plan: &Plan) -> StepReport<'_> {
+    let summary = Action::ALL
+        .iter()
+        .map(|action| {
+            (
+                action.as_str().to_owned(),
+                serde_json::Value::from(plan.count(*action)),
+            )
+        })
+        .collect();
+    StepReport {
+        from_level: plan.from,
+        to_level: plan.to,
+        summary,
+        files: plan
+            .changes
+            .iter()
+            .map(|change| FileReport {
+                path: change.path.as_str(),
+                action: change.action,
+                ownership: change.ownership.as_str(),
+                base: change.base_source,
+                reason: change.reason,
+                conflicts: change.conflicts,
+                side_file: change.side_file.as_ref().map(|(side, _)| side.as_str()),
+                diff: diff(change),
+            })
+            .collect(),
+    }
+}
