@@ -63,6 +63,7 @@ fn help_documents_every_flag_and_the_exit_codes() {
     snapshot_settings().bind(|| {
         insta::assert_snapshot!("help_main", main_help.stdout);
         insta::assert_snapshot!("help_new", new_help.stdout);
+        insta::assert_snapshot!("help_upgrade", test.mlops(&["upgrade", "--help"]).stdout);
     });
 }
 

@@ -5,3 +5,4 @@ mod levels;
 mod new;
 mod support;
 mod tree_snapshots;
+mod upgrade;

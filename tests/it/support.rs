@@ -69,6 +69,7 @@ impl Test {
         let program = match binary {
             "mlops" => env!("CARGO_BIN_EXE_mlops"),
             "mlops-new" => env!("CARGO_BIN_EXE_mlops-new"),
+            "mlops-upgrade" => env!("CARGO_BIN_EXE_mlops-upgrade"),
             other => panic!("unknown binary {other}"),
         };
         let mut command = Command::new(program);
@@ -86,11 +87,17 @@ impl Test {
 
     /// Runs `binary args...` in the work directory.
     pub fn run(&self, binary: &str, args: &[&str]) -> Output {
-        let output = self
-            .command(binary)
-            .args(args)
-            .output()
-            .expect("the binary runs");
+        self.run_in(binary, args, &self.work(), &[])
+    }
+
+    /// Runs `binary args...` in `cwd` with extra environment variables.
+    pub fn run_in(&self, binary: &str, args: &[&str], cwd: &Path, env: &[(&str, &Path)]) -> Output {
+        let mut command = self.command(binary);
+        command.current_dir(cwd).args(args);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let output = command.output().expect("the binary runs");
         Output {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),
