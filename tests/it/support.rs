@@ -177,3 +177,42 @@ pub fn snapshot_settings() -> insta::Settings {
     settings.set_prepend_module_to_snapshot(false);
     settings
 }
+
+/// Makes `dir` unwritable, even for root (where permission bits do not apply, the immutable
+/// attribute does), and undoes it when dropped.
+pub fn make_read_only(dir: &Path) -> impl Drop + use<> {
+    struct Unlock(std::path::PathBuf, bool);
+    impl Drop for Unlock {
+        fn drop(&mut self) {
+            if self.1 {
+                let _ = std::process::Command::new("chattr")
+                    .arg("-i")
+                    .arg(&self.0)
+                    .status();
+            }
+            let mut permissions = std::fs::metadata(&self.0).unwrap().permissions();
+            #[allow(clippy::permissions_set_readonly_false)]
+            permissions.set_readonly(false);
+            let _ = std::fs::set_permissions(&self.0, permissions);
+        }
+    }
+    let mut permissions = std::fs::metadata(dir).unwrap().permissions();
+    permissions.set_readonly(true);
+    std::fs::set_permissions(dir, permissions).unwrap();
+    let is_root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|output| output.stdout == b"0\n");
+    if is_root {
+        let status = std::process::Command::new("chattr")
+            .arg("+i")
+            .arg(dir)
+            .status()
+            .expect("chattr runs");
+        assert!(
+            status.success(),
+            "as root, the test needs `chattr +i` to make a directory read-only"
+        );
+    }
+    Unlock(dir.to_path_buf(), is_root)
+}

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::support::{Output, Test, files, snapshot_settings};
+use crate::support::{Output, Test, files, make_read_only, snapshot_settings};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -641,4 +641,25 @@ fn colour_only_on_request() {
         .env("CLICOLOR_FORCE", "1");
     let forced = String::from_utf8(command.output().unwrap().stdout).unwrap();
     assert!(forced.contains("\u{1b}["), "colour when forced");
+}
+
+#[test]
+fn a_write_that_fails_part_way_changes_nothing() {
+    let test = Test::new();
+    test.mlops(&["new", "demo", "--level", "0", "--no-input"])
+        .success();
+    let project = test.path("demo");
+    let before = files(&project);
+    // `src/demo/app.py` cannot be created: the upgrade must not leave the other files half done.
+    let output = {
+        let _unlock = make_read_only(&project.join("src/demo"));
+        test.run_in("mlops", &["upgrade"], &project, &[])
+    };
+    output.code(1);
+    assert!(
+        output.stderr.contains("nothing was changed"),
+        "{}",
+        output.stderr
+    );
+    assert_eq!(files(&project), before);
 }
