@@ -154,12 +154,14 @@ pub enum AnswerError {
     MalformedFile { path: String, reason: String },
 }
 
-/// Answers given before prompting: flags, and the answers file.
+/// Answers given before prompting: flags, the answers file, and (when adopting a repository
+/// `mlops new` did not make) what the repository itself says.
 #[derive(Debug, Default, Clone)]
 pub struct Given {
     pub flags: BTreeMap<String, String>,
     pub file: BTreeMap<String, String>,
     pub file_path: Option<String>,
+    pub derived: BTreeMap<String, String>,
 }
 
 impl Given {
@@ -167,10 +169,13 @@ impl Given {
         if let Some(value) = self.flags.get(key) {
             return Some((value.clone(), Source::Flag));
         }
-        let path = self.file_path.clone().unwrap_or_default();
-        self.file
+        if let Some(value) = self.file.get(key) {
+            let path = self.file_path.clone().unwrap_or_default();
+            return Some((value.clone(), Source::File(path)));
+        }
+        self.derived
             .get(key)
-            .map(|value| (value.clone(), Source::File(path)))
+            .map(|value| (value.clone(), Source::Derived("repository")))
     }
 }
 
@@ -660,6 +665,7 @@ mod tests {
                 ("author".to_owned(), "Grace".to_owned()),
             ]),
             file_path: Some("answers.toml".to_owned()),
+            ..Given::default()
         };
         let (level, answers) = resolve(&given, &defaults(), None).unwrap();
         assert_eq!(level, 2);

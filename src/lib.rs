@@ -23,6 +23,7 @@
 //! - A dry run is the same computation as the real run, printed instead of written.
 //! - Templates are reached only through `bundle`.
 
+pub mod adopt;
 pub mod answers;
 pub mod apply;
 pub mod base;

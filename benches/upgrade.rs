@@ -1,0 +1,84 @@
+//! Wall time of `mlops upgrade --dry-run` from level 2 to level 3 (or the highest two levels this
+//! build has) in a git repository that also holds 50,000 unrelated, committed files. The plan
+//! reads only the files the templates know, so the unrelated ones should cost nothing.
+//! Run with `cargo bench --bench upgrade`.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::Timing;
+
+const UNRELATED_FILES: usize = 50_000;
+
+fn main() {
+    let binary = env!("CARGO_BIN_EXE_mlops");
+    let scratch = tempfile::tempdir().expect("a temporary directory");
+    let home = scratch.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    std::fs::write(
+        home.join(".gitconfig"),
+        "[user]\n\tname = Bench\n\temail = bench@example.com\n",
+    )
+    .unwrap();
+    let mlops = |args: &[&str], cwd: &Path| {
+        let output = Command::new(binary)
+            .args(args)
+            .current_dir(cwd)
+            .env("HOME", &home)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .output()
+            .expect("mlops runs");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+
+    let levels = Command::new(binary)
+        .args(["levels", "--format", "json"])
+        .output()
+        .unwrap();
+    let levels: serde_json::Value = serde_json::from_slice(&levels.stdout).unwrap();
+    let highest = levels.as_array().unwrap().len() - 1;
+    let from = highest.saturating_sub(1).min(2);
+    let project = scratch.path().join("demo");
+    mlops(
+        &["new", "demo", "--level", &from.to_string(), "--no-input"],
+        scratch.path(),
+    );
+
+    for index in 0..UNRELATED_FILES {
+        let directory = project.join(format!("data-lake/{:03}/{:02}", index % 500, index % 40));
+        std::fs::create_dir_all(&directory).unwrap();
+        std::fs::write(
+            directory.join(format!("record-{index}.json")),
+            format!("{{\"id\": {index}}}\n"),
+        )
+        .unwrap();
+    }
+    let git = |args: &[&str]| {
+        let status = Command::new("git")
+            .args(args)
+            .current_dir(&project)
+            .env("HOME", &home)
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "50,000 unrelated files"]);
+
+    let timing = Timing::measure(31, |_| (), |()| mlops(&["upgrade", "--dry-run"], &project));
+    let name = format!(
+        "mlops upgrade --dry-run, level {from} to {}, {UNRELATED_FILES} unrelated files",
+        from + 1
+    );
+    timing.report(&name, Duration::from_millis(100));
+}

@@ -1,0 +1,262 @@
+//! Answers for a repository that `mlops new` did not make, derived from what it already says.
+//!
+//! The project name, description, author and Python version come from `pyproject.toml`
+//! (`[project]`), `setup.cfg` (`[metadata]`) or `setup.py` (`name="..."`), in that order; the
+//! package name from the one package under `src/` or at the top level. Everything not found is
+//! left to flags, prompts and defaults (`answers.rs`). Pure: the caller reads the files.
+
+use std::collections::BTreeMap;
+
+use crate::answers::{SUPPORTED_PYTHON, package_name_for};
+
+/// What the caller read from the repository.
+#[derive(Debug, Default)]
+pub struct Evidence<'a> {
+    pub pyproject: Option<&'a str>,
+    pub setup_cfg: Option<&'a str>,
+    pub setup_py: Option<&'a str>,
+    /// Directories with an `__init__.py`, under `src/` or at the top level, as `src/name` or `name`.
+    pub packages: Vec<String>,
+    /// The repository directory's name.
+    pub directory_name: &'a str,
+}
+
+/// Answer key to value, for every answer the repository determines.
+pub fn derive(evidence: &Evidence<'_>) -> BTreeMap<String, String> {
+    let mut found = BTreeMap::new();
+    let mut put = |key: &str, value: Option<String>| {
+        if let Some(value) = value
+            .map(|value| value.trim().to_owned())
+            .filter(|value| !value.is_empty())
+        {
+            found.entry(key.to_owned()).or_insert(value);
+        }
+    };
+
+    if let Some(project) = evidence
+        .pyproject
+        .and_then(|text| toml::from_str::<toml::Table>(text).ok())
+        .and_then(|table| {
+            table
+                .get("project")
+                .and_then(toml::Value::as_table)
+                .cloned()
+        })
+    {
+        let text = |key: &str| {
+            project
+                .get(key)
+                .and_then(toml::Value::as_str)
+                .map(str::to_owned)
+        };
+        put("project_name", text("name"));
+        put("description", text("description"));
+        let first_author = project
+            .get("authors")
+            .and_then(toml::Value::as_array)
+            .and_then(|authors| authors.first());
+        let author_field = |key: &str| {
+            first_author
+                .and_then(|author| author.get(key))
+                .and_then(toml::Value::as_str)
+                .map(str::to_owned)
+        };
+        put("author", author_field("name"));
+        put("author_email", author_field("email"));
+        put(
+            "python_version",
+            text("requires-python").and_then(|spec| python_version(&spec)),
+        );
+    }
+    if let Some(cfg) = evidence.setup_cfg {
+        let metadata = ini_section(cfg, "metadata");
+        put("project_name", metadata.get("name").cloned());
+        put("description", metadata.get("description").cloned());
+        put("author", metadata.get("author").cloned());
+        put("author_email", metadata.get("author_email").cloned());
+    }
+    if let Some(setup) = evidence.setup_py {
+        put("project_name", keyword_string(setup, "name"));
+        put("description", keyword_string(setup, "description"));
+        put("author", keyword_string(setup, "author"));
+        put("author_email", keyword_string(setup, "author_email"));
+    }
+
+    let name = found
+        .get("project_name")
+        .cloned()
+        .unwrap_or_else(|| evidence.directory_name.to_owned());
+    if let Some(package) = package_for(&evidence.packages, &name) {
+        found.entry("package_name".to_owned()).or_insert(package);
+    }
+    found
+}
+
+/// The package the project already has: the only one, or the one named like the project.
+fn package_for(packages: &[String], project_name: &str) -> Option<String> {
+    let names: Vec<&str> = packages
+        .iter()
+        .map(|package| package.rsplit('/').next().unwrap_or(package))
+        .collect();
+    let wanted = package_name_for(project_name);
+    let under_src: Vec<&str> = packages
+        .iter()
+        .filter_map(|package| package.strip_prefix("src/"))
+        .collect();
+    if under_src.len() == 1 {
+        return Some(under_src[0].to_owned());
+    }
+    if names.contains(&wanted.as_str()) {
+        return Some(wanted);
+    }
+    let top_level: Vec<&str> = packages
+        .iter()
+        .filter(|package| !package.contains('/'))
+        .map(String::as_str)
+        .filter(|name| *name != "tests")
+        .collect();
+    (top_level.len() == 1).then(|| top_level[0].to_owned())
+}
+
+/// `>=3.11` or `>=3.11,<4` to `3.11`, if it is a version the templates support.
+fn python_version(spec: &str) -> Option<String> {
+    let lower = spec
+        .split(',')
+        .find_map(|part| part.trim().strip_prefix(">="))?
+        .trim();
+    let mut parts = lower.split('.');
+    let version = format!("{}.{}", parts.next()?, parts.next()?);
+    SUPPORTED_PYTHON
+        .contains(&version.as_str())
+        .then_some(version)
+}
+
+/// `key = value` lines of one `[section]` of an INI file.
+fn ini_section(text: &str, section: &str) -> BTreeMap<String, String> {
+    let mut inside = false;
+    let mut values = BTreeMap::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            inside = line == format!("[{section}]");
+        } else if inside && let Some((key, value)) = line.split_once('=') {
+            values.insert(key.trim().to_owned(), value.trim().to_owned());
+        }
+    }
+    values
+}
+
+/// The string literal passed as `key=` in a `setup(...)` call.
+fn keyword_string(source: &str, key: &str) -> Option<String> {
+    let mut rest = source;
+    while let Some(index) = rest.find(key) {
+        let before = rest[..index].chars().last();
+        let after = rest[index + key.len()..].trim_start();
+        rest = &rest[index + key.len()..];
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+            continue;
+        }
+        let Some(value) = after.strip_prefix('=') else {
+            continue;
+        };
+        let value = value.trim_start();
+        let Some(quote) = value.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+            continue;
+        };
+        return value[1..].split(quote).next().map(str::to_owned);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(evidence: &Evidence<'_>, expected: &[(&str, &str)]) {
+        let expected: BTreeMap<String, String> = expected
+            .iter()
+            .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
+            .collect();
+        assert_eq!(derive(evidence), expected);
+    }
+
+    #[test]
+    fn from_pyproject_and_a_src_layout() {
+        let pyproject = r#"
+[project]
+name = "churn-model"
+description = "Predicts churn"
+requires-python = ">=3.12,<4"
+authors = [{ name = "Ada", email = "ada@example.com" }]
+"#;
+        check(
+            &Evidence {
+                pyproject: Some(pyproject),
+                packages: vec!["src/churn".to_owned()],
+                directory_name: "repo",
+                ..Evidence::default()
+            },
+            &[
+                ("author", "Ada"),
+                ("author_email", "ada@example.com"),
+                ("description", "Predicts churn"),
+                ("package_name", "churn"),
+                ("project_name", "churn-model"),
+                ("python_version", "3.12"),
+            ],
+        );
+    }
+
+    #[test]
+    fn from_setup_py_and_a_flat_layout() {
+        let setup = "from setuptools import setup\nsetup(\n    name='fraud_detector',\n    author=\"Grace\",\n)\n";
+        check(
+            &Evidence {
+                setup_py: Some(setup),
+                packages: vec!["fraud_detector".to_owned(), "tests".to_owned()],
+                directory_name: "repo",
+                ..Evidence::default()
+            },
+            &[
+                ("author", "Grace"),
+                ("package_name", "fraud_detector"),
+                ("project_name", "fraud_detector"),
+            ],
+        );
+    }
+
+    #[test]
+    fn from_setup_cfg() {
+        let cfg = "[metadata]\nname = scoring\ndescription = Scores things\n\n[options]\nname = not this\n";
+        check(
+            &Evidence {
+                setup_cfg: Some(cfg),
+                directory_name: "repo",
+                ..Evidence::default()
+            },
+            &[
+                ("description", "Scores things"),
+                ("project_name", "scoring"),
+            ],
+        );
+    }
+
+    #[test]
+    fn nothing_to_go_on() {
+        check(
+            &Evidence {
+                directory_name: "notebooks",
+                ..Evidence::default()
+            },
+            &[],
+        );
+    }
+
+    #[test]
+    fn python_versions() {
+        assert_eq!(python_version(">=3.11"), Some("3.11".to_owned()));
+        assert_eq!(python_version(">= 3.13.1, <4"), Some("3.13".to_owned()));
+        assert_eq!(python_version(">=3.8"), None);
+        assert_eq!(python_version("~=3.11"), None);
+    }
+}
