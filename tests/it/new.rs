@@ -589,3 +589,45 @@ fn a_missing_level_without_a_terminal_is_a_usage_error() {
         "error: missing answer `level`: pass `--level N` (0 to 4), or set `level` in the answers file\n",
     );
 }
+
+#[test]
+fn missing_answers_are_prompted_for_on_a_terminal() {
+    // `script` gives the binary a pseudo-terminal; the keys below answer each prompt in order:
+    // level (down once: 1), project name, package name, description (typed), author, e-mail,
+    // Python version (defaults), task (down once: regression), CI provider (default).
+    let test = Test::new();
+    let keys = "\x1b[B\r\r\rTyped at the prompt\r\r\r\r\x1b[B\r\r";
+    let program = env!("CARGO_BIN_EXE_mlops");
+    let mut command = std::process::Command::new("script");
+    command
+        .args(["-qec", &format!("{program} new demo --no-git"), "/dev/null"])
+        .current_dir(test.work())
+        .env("HOME", test.dir.path().join("home"))
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("TERM", "xterm")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped());
+    let mut child = command.spawn().expect("`script` (util-linux) runs");
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(keys.as_bytes()).unwrap();
+        // Keep the terminal open until the program has read every key.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while child.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        drop(stdin);
+    }
+    let output = child.wait_with_output().unwrap();
+    let transcript = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{transcript}");
+    let manifest = manifest(&test.path("demo"));
+    assert_eq!(manifest["level"].as_integer(), Some(1), "{transcript}");
+    assert_eq!(
+        manifest["answers"]["description"].as_str(),
+        Some("Typed at the prompt")
+    );
+    assert_eq!(manifest["answers"]["task"].as_str(), Some("regression"));
+    assert_eq!(manifest["answers"]["author"].as_str(), Some("Test User"));
+}
