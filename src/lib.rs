@@ -11,6 +11,7 @@
 //! - `manifest`: `.mlops/manifest.toml`, the project's record of its level, answers and files.
 //! - `apply`: the only module that writes project files; `git`: everything git2.
 //! - `exit`: the exit-code table and the errors that select a code.
+//! - `criteria`: the maturity model as data (levels, the sixteen criteria, the people checklist).
 //!
 //! # Invariants
 //!
@@ -24,6 +25,7 @@ pub mod apply;
 pub mod bundle;
 pub mod cli;
 pub mod commands;
+pub mod criteria;
 pub mod exit;
 pub mod git;
 pub mod manifest;
