@@ -12,6 +12,7 @@
 //! - `apply`: the only module that writes project files; `git`: everything git2.
 //! - `exit`: the exit-code table and the errors that select a code.
 //! - `criteria`: the maturity model as data (levels, the sixteen criteria, the people checklist).
+//! - `scan`: the bounded, `.gitignore`-respecting walk that reads a repository for `assess`.
 //!
 //! # Invariants
 //!
@@ -32,6 +33,7 @@ pub mod manifest;
 pub mod prompt;
 pub mod python_names;
 pub mod render;
+pub mod scan;
 pub mod tree;
 
 use std::ffi::OsString;
