@@ -12,17 +12,21 @@
 //! - `apply`: the only module that writes project files; `git`: everything git2.
 //! - `exit`: the exit-code table and the errors that select a code.
 //! - `criteria`: the maturity model as data (levels, the sixteen criteria, the people checklist).
-//! - `scan`: the bounded, `.gitignore`-respecting walk that reads a repository for `assess`.
+//! - `scan`: the bounded, `.gitignore`-respecting walk that reads a repository for `assess`;
+//!   `source`: what one file is and says (kind, test or not, code without comments, imports, CI
+//!   triggers); `assess`: files to findings per criterion and the level reached.
 //!
 //! # Invariants
 //!
 //! - `render` is pure (no IO, no prompts, no clock): same level and answers, same bytes.
+//! - `assess` and `source` are pure; `scan` is the only IO of an assessment, and it only reads.
 //! - Only `apply` writes into a project, and a failure leaves the target as it was.
 //! - A dry run is the same computation as the real run, printed instead of written.
 //! - Templates are reached only through `bundle`.
 
 pub mod answers;
 pub mod apply;
+pub mod assess;
 pub mod bundle;
 pub mod cli;
 pub mod commands;
@@ -34,6 +38,7 @@ pub mod prompt;
 pub mod python_names;
 pub mod render;
 pub mod scan;
+pub mod source;
 pub mod tree;
 
 use std::ffi::OsString;
