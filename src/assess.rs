@@ -11,16 +11,19 @@
 
 use std::collections::BTreeSet;
 
+use serde::Serialize;
+
 use crate::criteria::{self, Criterion};
 use crate::scan::ScannedFile;
-use crate::source::{Kind, MakeTargets, Source};
+use crate::source::{Kind, MakeTargets, Provider, Source};
 
 /// Whether `assess` reads the file at `path`: code, notebooks, CI, containers, DVC and configuration.
 pub fn wanted(path: &str) -> bool {
     Kind::of(path).is_some()
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A file that shows (part of) a criterion, and what it shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Evidence {
     pub path: String,
     pub detail: String,
@@ -102,7 +105,10 @@ fn detect(repo: &Repo<'_>, id: &str) -> (bool, Vec<Evidence>) {
         "automatic-bug-tracking" => automatic_bug_tracking,
         other => unreachable!("no detector for criterion `{other}`"),
     };
-    let found = detector(repo);
+    let mut found = detector(repo);
+    if !found.met {
+        found.evidence.append(&mut found.partial);
+    }
     (found.met, found.evidence)
 }
 
@@ -160,16 +166,25 @@ impl<'a> Repo<'a> {
     }
 }
 
-/// What a detector found.
+/// What a detector found: the evidence for the criterion, and what goes some of the way but
+/// not far enough, which is reported only when the criterion does not hold.
 #[derive(Default)]
 struct Found {
     met: bool,
     evidence: Vec<Evidence>,
+    partial: Vec<Evidence>,
 }
 
 impl Found {
     fn add(&mut self, source: &Source<'_>, detail: impl Into<String>) {
         self.evidence.push(Evidence {
+            path: source.path.to_owned(),
+            detail: detail.into(),
+        });
+    }
+
+    fn add_partial(&mut self, source: &Source<'_>, detail: impl Into<String>) {
+        self.partial.push(Evidence {
             path: source.path.to_owned(),
             detail: detail.into(),
         });
@@ -321,8 +336,8 @@ fn app_unit_tests(repo: &Repo<'_>) -> Found {
 
 /// What a test does with a model: load it, or ask it for predictions.
 const MODEL_USE: &[&str] = &[
-    ".predict(",
-    ".predict_proba(",
+    "predict(",
+    "predict_proba(",
     "/predict",
     "/invocations",
     "joblib.load(",
@@ -338,11 +353,27 @@ fn model_integration_tests(repo: &Repo<'_>) -> Found {
     let mut found = Found::default();
     for test in repo.tests().filter(|test| defines_tests(test)) {
         if let Some(used) = test.has_any(MODEL_USE) {
-            let used = used.trim_matches(['.', '(']);
+            let used = used.trim_end_matches('(');
             found.add(test, format!("exercises a model ({used})"));
+        } else if let Some(module) = imported_scoring_module(test) {
+            found.add(test, format!("exercises the scoring code (`{module}`)"));
+        } else if targets_a_url(test) {
+            found.add(test, "exercises a deployed model");
         }
     }
     found.met_if_any()
+}
+
+/// The last component of a scoring module (`score`, `predict_model`, ...) that `test` imports.
+fn imported_scoring_module<'s>(test: &'s Source<'_>) -> Option<&'s str> {
+    test.imports
+        .iter()
+        .filter_map(|import| import.rsplit('.').next())
+        .find(|module| is_scoring_name(module))
+}
+
+fn is_scoring_name(stem: &str) -> bool {
+    stem != "__init__" && SCORING_NAMES.iter().any(|name| stem.contains(name))
 }
 
 const TEST_RUNNERS: &[&str] = &["pytest", "unittest", "tox", "nox", "manage.py test"];
@@ -596,27 +627,36 @@ const JOB_RESOURCES: &[&str] = &[
 
 /// A CI runner chosen by configuration: a variable, a label, a pool or an agent.
 fn configurable_runner(ci: &Source<'_>) -> Option<&'static str> {
-    let code = &ci.code;
-    let by_variable = code.lines().any(|line| {
-        let line = line.trim();
-        line.starts_with("runs-on:") && line.contains("${{")
-    });
+    let lines: Vec<&str> = ci.code.lines().map(str::trim).collect();
+    let by_variable = lines
+        .iter()
+        .any(|line| line.starts_with("runs-on:") && line.contains("${{"));
     if by_variable {
-        return Some("runner chosen by a variable");
+        return Some("a runner chosen by a variable");
     }
-    if code.contains("self-hosted") {
-        return Some("self-hosted runner");
+    if ci.has("self-hosted") {
+        return Some("a self-hosted runner");
     }
-    if code.lines().any(|line| line.trim() == "tags:")
-        && ci.provider() == Some(crate::source::Provider::GitlabCi)
+    if ci.provider() == Some(Provider::GitlabCi)
+        && lines.iter().any(|line| line.starts_with("tags:"))
     {
-        return Some("runner chosen by tags");
+        return Some("a runner chosen by tags");
     }
-    if code.contains("pool:") && code.contains("name:") {
-        return Some("agent pool");
+    // An Azure pool by name (`pool: gpu` or `pool:` then `name: gpu`), not a hosted `vmImage`.
+    let named_pool = lines.iter().enumerate().any(|(index, line)| {
+        line.strip_prefix("pool:").is_some_and(|value| {
+            let value = value.trim();
+            (!value.is_empty() && !value.starts_with('{'))
+                || lines
+                    .get(index + 1)
+                    .is_some_and(|next| next.starts_with("name:"))
+        })
+    });
+    if named_pool {
+        return Some("a named agent pool");
     }
-    if code.contains("agent {") && (code.contains("label") || code.contains("kubernetes")) {
-        return Some("agent chosen by label");
+    if ci.has("agent {") && (ci.has("label") || ci.has("kubernetes")) {
+        return Some("an agent chosen by label");
     }
     None
 }
@@ -651,10 +691,10 @@ fn compute_managed(repo: &Repo<'_>) -> Found {
         }
     }
     for ci in repo.ci() {
-        if ci.has_word_start("train")
+        if trains(ci).is_some()
             && let Some(runner) = configurable_runner(ci)
         {
-            found.add(ci, format!("{}: training job on a {runner}", pipeline(ci)));
+            found.add(ci, format!("{}: training job on {runner}", pipeline(ci)));
         }
     }
     found.met_if_any()
@@ -665,10 +705,9 @@ const SCORING_NAMES: &[&str] = &["scor", "predict", "inference", "infer"];
 
 fn scoring_versioned_tested(repo: &Repo<'_>) -> Found {
     let mut found = Found::default();
-    let mut untested = Found::default();
     for module in repo.modules() {
         let stem = module.stem();
-        if stem == "__init__" || !SCORING_NAMES.iter().any(|name| stem.contains(name)) {
+        if !is_scoring_name(&stem) {
             continue;
         }
         let tests: Vec<&Source<'_>> = repo
@@ -683,7 +722,7 @@ fn scoring_versioned_tested(repo: &Repo<'_>) -> Found {
             })
             .collect();
         if tests.is_empty() {
-            untested.add(module, "scoring module, not tested");
+            found.add_partial(module, "scoring module, not tested");
             continue;
         }
         found.add(module, "scoring module");
@@ -691,12 +730,7 @@ fn scoring_versioned_tested(repo: &Repo<'_>) -> Found {
             found.add(test, format!("tests `{stem}`"));
         }
     }
-    let met = !found.evidence.is_empty();
-    if !met {
-        found.evidence = untested.evidence;
-    }
-    found.met = met;
-    dedup(found)
+    dedup(found).met_if_any()
 }
 
 fn dedup(mut found: Found) -> Found {
@@ -707,20 +741,26 @@ fn dedup(mut found: Found) -> Found {
     found
 }
 
-/// Commands that train or evaluate a model.
-fn trains_or_evaluates(ci: &Source<'_>) -> Option<&'static str> {
-    for phrase in ["dvc repro", "dvc exp run", "mlflow run"] {
+/// Commands that train a model, described.
+fn trains(ci: &Source<'_>) -> Option<&'static str> {
+    for (phrase, detail) in [
+        ("dvc repro", "trains the model (dvc repro)"),
+        ("dvc exp run", "trains the model (dvc exp run)"),
+        ("mlflow run", "trains the model (mlflow run)"),
+    ] {
         if ci.has(phrase) {
-            return Some(phrase);
+            return Some(detail);
         }
     }
-    if ci.has_word_start("train") {
-        return Some("trains");
-    }
-    if ci.has_word_start("evaluat") || ci.has_word("gate") || ci.has_word("cml") {
-        return Some("evaluates");
-    }
-    None
+    ci.has_word_start("train").then_some("trains the model")
+}
+
+/// Commands that train or evaluate a model, described.
+fn trains_or_evaluates(ci: &Source<'_>) -> Option<&'static str> {
+    trains(ci).or_else(|| {
+        (ci.has_word_start("evaluat") || ci.has_word("gate") || ci.has_word("cml"))
+            .then_some("evaluates the model")
+    })
 }
 
 fn model_ci(repo: &Repo<'_>) -> Found {
@@ -730,16 +770,12 @@ fn model_ci(repo: &Repo<'_>) -> Found {
             continue;
         };
         if ci.triggers.on_change {
-            found.met = true;
-            found.add(ci, format!("{}: {what} the model", pipeline(ci)));
+            found.add(ci, format!("{}: {what}", pipeline(ci)));
         } else {
-            found.add(
-                ci,
-                format!("{}: {what} the model, but not on changes", pipeline(ci)),
-            );
+            found.add_partial(ci, format!("{}: {what}, but not on changes", pipeline(ci)));
         }
     }
-    found
+    found.met_if_any()
 }
 
 /// Steps that put a model into service.
@@ -778,10 +814,9 @@ fn automated_model_release(repo: &Repo<'_>) -> Found {
         };
         let triggers = ci.triggers;
         if triggers.automatic() && !triggers.approval {
-            found.met = true;
             found.add(ci, format!("{}: releases the model ({step})", pipeline(ci)));
         } else {
-            found.add(
+            found.add_partial(
                 ci,
                 format!(
                     "{}: releases the model ({step}), started by a person",
@@ -790,7 +825,7 @@ fn automated_model_release(repo: &Repo<'_>) -> Found {
             );
         }
     }
-    found
+    found.met_if_any()
 }
 
 const HTTP_CLIENTS: &[&str] = &[
@@ -804,7 +839,7 @@ const HTTP_CLIENTS: &[&str] = &[
 
 /// A test module that targets a deployed service whose URL it is given.
 fn targets_a_url(test: &Source<'_>) -> bool {
-    let names_url = ["base_url", "_url", "--url", "endpoint"]
+    let names_url = ["base_url", "_url", "--url", "endpoint", "scoring_uri"]
         .iter()
         .any(|name| test.has(name));
     let is_given = ["environ", "getenv", "addoption", "getoption", "argparse"]
@@ -849,6 +884,11 @@ fn routes_between_models(source: &Source<'_>) -> Option<&'static str> {
     .find(|word| source.has_word_start(word));
     if named.is_some() {
         return named;
+    }
+    let weighted_traffic = source.has("--traffic")
+        || (source.has("traffic:") && (source.has("percent") || source.has("weight:")));
+    if weighted_traffic {
+        return Some("traffic split");
     }
     let split = ["split", "weight", "sticky", "bucket", "traffic"]
         .iter()
@@ -985,9 +1025,9 @@ fn retraining_on_production_metrics(repo: &Repo<'_>) -> Found {
                 found.add(scheduled, format!("{described}: {watch}"));
             }
             (Some(watch), None) => {
-                found.add(scheduled, format!("{described}: {watch}, no retraining"));
+                found.add_partial(scheduled, format!("{described}: {watch}, no retraining"));
             }
-            (None, Some(retrain)) => found.add(
+            (None, Some(retrain)) => found.add_partial(
                 scheduled,
                 format!("{described}: {retrain} on a schedule, not on production metrics"),
             ),
@@ -1399,7 +1439,11 @@ mod tests {
         );
         check(
             &[scoring, test],
-            &["app-unit-tests", "scoring-versioned-tested"],
+            &[
+                "app-unit-tests",
+                "model-integration-tests",
+                "scoring-versioned-tested",
+            ],
         );
         assert_eq!(
             evidence_of(&[scoring, test], "scoring-versioned-tested"),
