@@ -65,6 +65,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     };
     let result = match &cli.command {
         Command::New(args) => commands::new::run(args),
+        Command::Assess(args) => commands::assess::run(args),
         Command::Levels(args) => commands::levels::run(args),
         Command::Completions(args) => Ok(commands::completions::run(args)),
     };
