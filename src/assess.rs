@@ -10,6 +10,7 @@
 //! that does not hold may still list what was found, when that is part of the way there.
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::Serialize;
 
@@ -62,17 +63,14 @@ impl Assessment {
 /// Assesses the files of a repository.
 pub fn assess(files: &[ScannedFile]) -> Assessment {
     let repo = Repo::new(files);
-    let findings: Vec<Finding> = criteria::ALL
-        .iter()
-        .map(|criterion| {
-            let (met, evidence) = detect(&repo, criterion.id);
-            Finding {
-                criterion,
-                met,
-                evidence,
-            }
-        })
-        .collect();
+    let findings: Vec<Finding> = parallel_map(&criteria::ALL, |criterion| {
+        let (met, evidence) = detect(&repo, criterion.id);
+        Finding {
+            criterion,
+            met,
+            evidence,
+        }
+    });
     let level = (1..=criteria::max_level())
         .take_while(|level| {
             findings
@@ -112,6 +110,38 @@ fn detect(repo: &Repo<'_>, id: &str) -> (bool, Vec<Evidence>) {
     (found.met, found.evidence)
 }
 
+/// `map` applied to every item, in order, on all cores. Large repositories have tens of thousands
+/// of files to analyse, and the criteria are independent of each other.
+fn parallel_map<'t, T: Sync, R: Send>(items: &'t [T], map: impl Fn(&'t T) -> R + Sync) -> Vec<R> {
+    let n_threads = std::thread::available_parallelism().map_or(1, usize::from);
+    if n_threads == 1 || items.len() < 2 {
+        return items.iter().map(map).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..n_threads.min(items.len()))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let index = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(index) else {
+                            break done;
+                        };
+                        done.push((index, map(item)));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| worker.join().expect("a detector does not panic"))
+            .collect()
+    });
+    results.sort_unstable_by_key(|(index, _)| *index);
+    results.into_iter().map(|(_, result)| result).collect()
+}
+
 /// The repository's files, analysed once.
 struct Repo<'a> {
     sources: Vec<Source<'a>>,
@@ -119,10 +149,11 @@ struct Repo<'a> {
 
 impl<'a> Repo<'a> {
     fn new(files: &'a [ScannedFile]) -> Self {
-        let mut sources: Vec<Source<'a>> = files
-            .iter()
-            .filter_map(|file| Source::new(&file.path, &file.text))
-            .collect();
+        let mut sources: Vec<Source<'a>> =
+            parallel_map(files, |file| Source::new(&file.path, &file.text))
+                .into_iter()
+                .flatten()
+                .collect();
         // CI pipelines are thin: what `make test` or `make train` runs is part of what they do.
         let make_targets = sources
             .iter()
@@ -131,7 +162,9 @@ impl<'a> Repo<'a> {
             .unwrap_or_default();
         for source in sources.iter_mut().filter(|source| source.is_ci()) {
             let expanded = make_targets.expand(&source.code);
-            source.code.push_str(&expanded);
+            if !expanded.is_empty() {
+                source.append_code(&expanded);
+            }
         }
         Self { sources }
     }
@@ -279,7 +312,7 @@ const ORCHESTRATORS: &[&str] = &[
 fn data_gathered_automatically(repo: &Repo<'_>) -> Found {
     let mut found = Found::default();
     for module in repo.modules() {
-        let stem = module.stem();
+        let stem = module.stem.as_str();
         if let Some(name) = GATHERING_NAMES.iter().find(|name| stem.contains(*name))
             && let Some(read) = module.has_any(SOURCE_READS)
         {
@@ -316,7 +349,7 @@ fn data_gathered_automatically(repo: &Repo<'_>) -> Found {
 
 /// A test module with test functions or test cases.
 fn defines_tests(test: &Source<'_>) -> bool {
-    test.stem() != "conftest" && (test.has("def test") || test.has("testcase"))
+    test.stem != "conftest" && (test.has("def test") || test.has("testcase"))
 }
 
 fn app_unit_tests(repo: &Repo<'_>) -> Found {
@@ -508,7 +541,7 @@ fn experiments_tracked(repo: &Repo<'_>) -> Found {
 
 /// A training script: a module named for training, or one that fits a model.
 fn is_training_code(source: &Source<'_>) -> bool {
-    let stem = source.stem();
+    let stem = &source.stem;
     source.kind == Kind::Python
         && !source.is_test
         && (stem
@@ -673,7 +706,7 @@ fn compute_managed(repo: &Repo<'_>) -> Found {
         }
     }
     for config in repo.of_kind(Kind::Config) {
-        let stem = config.stem();
+        let stem = &config.stem;
         let names_compute = ["compute", "cluster", "runner", "resources"]
             .iter()
             .any(|word| stem.contains(word));
@@ -706,19 +739,19 @@ const SCORING_NAMES: &[&str] = &["scor", "predict", "inference", "infer"];
 fn scoring_versioned_tested(repo: &Repo<'_>) -> Found {
     let mut found = Found::default();
     for module in repo.modules() {
-        let stem = module.stem();
-        if !is_scoring_name(&stem) {
+        let stem = module.stem.as_str();
+        if !is_scoring_name(stem) {
             continue;
         }
         let tests: Vec<&Source<'_>> = repo
             .tests()
             .filter(|test| defines_tests(test))
             .filter(|test| {
-                test.stem().contains(&stem)
+                test.stem.contains(stem)
                     || test
                         .imports
                         .iter()
-                        .any(|import| import.rsplit('.').next() == Some(stem.as_str()))
+                        .any(|import| import.rsplit('.').next() == Some(stem))
             })
             .collect();
         if tests.is_empty() {
@@ -854,7 +887,7 @@ fn release_tests_per_model(repo: &Repo<'_>) -> Found {
         let is_test_like = source.is_test
             || ["smoke", "release", "e2e", "contract", "locust", "load_test"]
                 .iter()
-                .any(|word| source.stem().contains(word));
+                .any(|word| source.stem.contains(word));
         if source.kind == Kind::Python && is_test_like && targets_a_url(source) {
             found.met = true;
             found.add(source, "tests a deployed model at a given URL");

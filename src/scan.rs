@@ -190,12 +190,20 @@ fn relative_path(root: &Path, path: &Path) -> Option<String> {
 /// The file's first [`PREFIX_BYTES`] as text, or `None` for an unreadable or binary file.
 fn read_prefix(path: &Path) -> Option<String> {
     let file = std::fs::File::open(path).ok()?;
-    let mut bytes = Vec::new();
+    // Sized to the file, so that it takes one read and one more to see its end.
+    let size = file
+        .metadata()
+        .map_or(0, |metadata| metadata.len())
+        .min(PREFIX_BYTES);
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0) + 1);
     file.take(PREFIX_BYTES).read_to_end(&mut bytes).ok()?;
     if bytes.contains(&0) {
         return None;
     }
-    Some(String::from_utf8_lossy(&bytes).into_owned())
+    match String::from_utf8(bytes) {
+        Ok(text) => Some(text),
+        Err(error) => Some(String::from_utf8_lossy(error.as_bytes()).into_owned()),
+    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! starts it. Pure: text in, facts out.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -142,6 +143,10 @@ impl Triggers {
 #[derive(Debug, Clone)]
 pub struct Source<'a> {
     pub path: &'a str,
+    /// The file name, lowercase.
+    pub name: String,
+    /// The file name up to its first dot, lowercase.
+    pub stem: String,
     pub kind: Kind,
     /// A Python test module (`tests/`, `test_*.py`, `*_test.py`, `conftest.py`).
     pub is_test: bool,
@@ -151,6 +156,8 @@ pub struct Source<'a> {
     /// Python modules imported, lowercase and dotted, with `from a import b` giving `a` and `a.b`.
     pub imports: BTreeSet<String>,
     pub triggers: Triggers,
+    /// The byte pairs that occur in `code`, to rule out most searches without scanning it.
+    pairs: Pairs,
 }
 
 impl<'a> Source<'a> {
@@ -161,8 +168,9 @@ impl<'a> Source<'a> {
             Kind::Notebook => python_code(&notebook_code(text)),
             Kind::Ci(Provider::Jenkins) => slash_comments_removed(text),
             _ => hash_comments_removed(text),
-        }
-        .to_lowercase();
+        };
+        let mut code = code;
+        code.make_ascii_lowercase();
         let imports = if matches!(kind, Kind::Python | Kind::Notebook) {
             python_imports(&code)
         } else {
@@ -172,8 +180,17 @@ impl<'a> Source<'a> {
             Kind::Ci(provider) => triggers(provider, text, &code),
             _ => Triggers::default(),
         };
+        let name = path.rsplit('/').next().unwrap_or(path).to_lowercase();
+        let stem = name
+            .split_once('.')
+            .map_or(name.as_str(), |(stem, _)| stem)
+            .to_owned();
+        let pairs = Pairs::of(&code);
         Some(Self {
+            pairs,
             path,
+            name,
+            stem,
             kind,
             is_test: is_python_test(path, kind),
             code,
@@ -202,39 +219,28 @@ impl<'a> Source<'a> {
         }
     }
 
-    /// The file name, lowercase.
-    pub fn name(&self) -> String {
-        self.path
-            .rsplit('/')
-            .next()
-            .unwrap_or(self.path)
-            .to_lowercase()
-    }
-
     /// A DVC pointer file (`*.dvc`), written by `dvc add` or `dvc import`.
     pub fn is_dvc_pointer(&self) -> bool {
         self.kind == Kind::Dvc
             && self
-                .name()
+                .name
                 .rsplit_once('.')
                 .is_some_and(|(_, extension)| extension == "dvc")
     }
 
     /// A DVC pipeline, `dvc.yaml`.
     pub fn is_dvc_pipeline(&self) -> bool {
-        self.kind == Kind::Dvc && self.name() == "dvc.yaml"
+        self.kind == Kind::Dvc && self.name == "dvc.yaml"
     }
 
-    /// The file name without its extension, lowercase.
-    pub fn stem(&self) -> String {
-        let name = self.path.rsplit('/').next().unwrap_or(self.path);
-        name.split_once('.')
-            .map_or(name, |(stem, _)| stem)
-            .to_lowercase()
+    /// Adds `more` to the code (a CI pipeline's make recipes).
+    pub fn append_code(&mut self, more: &str) {
+        self.code.push_str(more);
+        self.pairs = Pairs::of(&self.code);
     }
 
     pub fn has(&self, needle: &str) -> bool {
-        self.code.contains(needle)
+        self.pairs.may_contain(needle) && self.code.contains(needle)
     }
 
     pub fn has_any<'n>(&self, needles: &[&'n str]) -> Option<&'n str> {
@@ -243,26 +249,57 @@ impl<'a> Source<'a> {
 
     /// `word` with no letter or digit on either side.
     pub fn has_word(&self, word: &str) -> bool {
-        contains_word(&self.code, word, true)
+        self.pairs.may_contain(word) && contains_word(&self.code, word, true)
     }
 
     /// A word starting with `word`: `train` finds `training` and `make train`, not `constraint`.
     pub fn has_word_start(&self, word: &str) -> bool {
-        contains_word(&self.code, word, false)
+        self.pairs.may_contain(word) && contains_word(&self.code, word, false)
     }
 
     /// Imports `module` or one of its submodules.
     pub fn imports(&self, module: &str) -> bool {
-        self.imports.iter().any(|import| {
-            import == module
-                || import
-                    .strip_prefix(module)
-                    .is_some_and(|rest| rest.starts_with('.'))
-        })
+        if self.imports.is_empty() || !self.pairs.may_contain(module) {
+            return false;
+        }
+        // Sorted, a module's submodules follow it: `a`, `a.b`, `a.c`, `a_d`.
+        self.imports
+            .range::<str, _>((Bound::Included(module), Bound::Unbounded))
+            .take_while(|import| import.starts_with(module))
+            .any(|import| import.len() == module.len() || import[module.len()..].starts_with('.'))
     }
 
     pub fn imports_any<'m>(&self, modules: &[&'m str]) -> Option<&'m str> {
         modules.iter().copied().find(|module| self.imports(module))
+    }
+}
+
+/// A set of the byte pairs in a text, hashed into 2048 bits: if a pair of a needle is missing,
+/// the text cannot contain the needle. Most files of a large repository mention none of what
+/// the detectors look for, and this answers for them in a few instructions a search.
+#[derive(Debug, Clone)]
+struct Pairs([u64; 32]);
+
+impl Pairs {
+    fn of(text: &str) -> Self {
+        let mut bits = [0_u64; 32];
+        for pair in text.as_bytes().windows(2) {
+            let slot = Self::slot(pair[0], pair[1]);
+            bits[slot / 64] |= 1 << (slot % 64);
+        }
+        Self(bits)
+    }
+
+    fn slot(first: u8, second: u8) -> usize {
+        let pair = (u32::from(first) << 8) | u32::from(second);
+        (pair.wrapping_mul(0x9E37_79B1) >> 21) as usize
+    }
+
+    fn may_contain(&self, needle: &str) -> bool {
+        needle.as_bytes().windows(2).all(|pair| {
+            let slot = Self::slot(pair[0], pair[1]);
+            self.0[slot / 64] & (1 << (slot % 64)) != 0
+        })
     }
 }
 
@@ -297,8 +334,8 @@ fn python_code(text: &str) -> String {
     let mut code = String::with_capacity(text.len());
     let mut in_triple: Option<&str> = None;
     for line in text.lines() {
+        let line_start = code.len();
         let mut rest = line;
-        let mut kept = String::new();
         loop {
             if let Some(quote) = in_triple {
                 match rest.find(quote) {
@@ -310,7 +347,7 @@ fn python_code(text: &str) -> String {
                 }
             } else {
                 let (before, opened) = split_before_comment_or_triple(rest);
-                kept.push_str(before);
+                code.push_str(before);
                 match opened {
                     Some(quote) => {
                         rest = &rest[before.len() + 3..];
@@ -320,8 +357,11 @@ fn python_code(text: &str) -> String {
                 }
             }
         }
-        if !kept.trim().is_empty() {
-            code.push_str(kept.trim_end());
+        let kept = code[line_start..].trim_end().len();
+        if code[line_start..].trim_start().is_empty() {
+            code.truncate(line_start);
+        } else {
+            code.truncate(line_start + kept);
             code.push('\n');
         }
     }
@@ -332,6 +372,9 @@ fn python_code(text: &str) -> String {
 /// quote found, if any.
 fn split_before_comment_or_triple(line: &str) -> (&str, Option<&'static str>) {
     let bytes = line.as_bytes();
+    if !bytes.iter().any(|byte| matches!(byte, b'#' | b'"' | b'\'')) {
+        return (line, None);
+    }
     let mut quote: Option<u8> = None;
     let mut index = 0;
     while index < bytes.len() {
@@ -826,6 +869,23 @@ mod tests {
         );
         assert!(source.imports("mlflow"));
         assert!(!source.imports("mlfl"));
+    }
+
+    #[test]
+    fn pairs_never_rule_out_what_is_there() {
+        let text = "import mlflow\nmlflow.log_metric('f1', f1)\n";
+        let pairs = Pairs::of(text);
+        for start in 0..text.len() {
+            for end in start..=text.len() {
+                assert!(
+                    pairs.may_contain(&text[start..end]),
+                    "{:?}",
+                    &text[start..end]
+                );
+            }
+        }
+        assert!(!pairs.may_contain("prometheus_client"));
+        assert!(!pairs.may_contain("kubectl"));
     }
 
     #[test]
