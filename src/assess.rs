@@ -230,7 +230,7 @@ impl Found {
     }
 }
 
-/// A CI pipeline's description in evidence: `GitHub Actions workflow, on push and schedule`.
+/// A CI pipeline's description in evidence: `GitHub Actions pipeline, runs on every change`.
 fn pipeline(source: &Source<'_>) -> String {
     let provider = source.provider().map_or("CI", |provider| provider.label());
     let triggers = source.triggers;
@@ -261,22 +261,36 @@ fn pipeline(source: &Source<'_>) -> String {
     }
 }
 
-/// Python files whose name says they gather data.
+/// Words that start a part of a Python file's name (`ingest.py`, `download_data.py`,
+/// `fetcher.py`) when the file gathers data.
+const GATHERING_WORDS: &[&str] = &[
+    "ingest", "download", "fetch", "scrape", "crawl", "acquire", "etl",
+];
+
+/// Names of data-gathering files that take two words (`make_dataset.py`, `collect_data.py`).
 const GATHERING_NAMES: &[&str] = &[
-    "ingest",
-    "download",
-    "fetch",
     "make_dataset",
     "get_data",
-    "collect",
-    "scrape",
-    "crawl",
-    "acquire",
-    "etl",
+    "collect_data",
     "extract_data",
     "pull_data",
     "import_data",
+    "load_raw",
 ];
+
+/// How a Python file's name says it gathers data, if it does.
+fn gathering_name(stem: &str) -> Option<&'static str> {
+    let by_word = GATHERING_WORDS
+        .iter()
+        .copied()
+        .find(|word| stem.split(['_', '-']).any(|part| part.starts_with(word)));
+    by_word.or_else(|| {
+        GATHERING_NAMES
+            .iter()
+            .copied()
+            .find(|name| stem.contains(name))
+    })
+}
 
 /// Calls that read data from somewhere.
 const SOURCE_READS: &[&str] = &[
@@ -313,7 +327,7 @@ fn data_gathered_automatically(repo: &Repo<'_>) -> Found {
     let mut found = Found::default();
     for module in repo.modules() {
         let stem = module.stem.as_str();
-        if let Some(name) = GATHERING_NAMES.iter().find(|name| stem.contains(*name))
+        if let Some(name) = gathering_name(stem)
             && let Some(read) = module.has_any(SOURCE_READS)
         {
             let read = read.trim_end_matches(['(', '.', '_']);
@@ -430,6 +444,9 @@ const DELIVERY: &[&str] = &[
     "twine upload",
     "gh-action-pypi-publish",
     "poetry publish",
+    "uv publish",
+    "hatch publish",
+    "npm publish",
     "serverless deploy",
     "sam deploy",
     "cdk deploy",
@@ -440,14 +457,11 @@ const DELIVERY: &[&str] = &[
     "kubernetesmanifest",
 ];
 
-fn delivers(ci: &Source<'_>) -> Option<String> {
+fn delivers(ci: &Source<'_>) -> Option<&'static str> {
     if let Some(step) = ci.has_any(DELIVERY) {
-        return Some(step.trim().to_owned());
+        return Some(step.trim());
     }
-    ["deploy", "publish"]
-        .iter()
-        .find(|word| ci.has_word_start(word))
-        .map(|word| (*word).to_owned())
+    ci.has_word_start("deploy").then_some("deploy")
 }
 
 fn runs_tests(ci: &Source<'_>) -> Option<&'static str> {
@@ -581,9 +595,7 @@ const MODEL_VERSIONING: &[(&str, &str)] = &[
     ("link_model", "links the model into the W&B registry"),
     ("push_to_hub", "pushes the model to the Hugging Face Hub"),
     ("outputmodel", "versions the model with ClearML"),
-    ("model_version", "creates model versions in a registry"),
     ("modelpackage", "registers a SageMaker model package"),
-    ("bentoml.", "stores the model in the BentoML model store"),
 ];
 
 fn code_and_models_versioned(repo: &Repo<'_>) -> Found {
@@ -598,6 +610,9 @@ fn code_and_models_versioned(repo: &Repo<'_>) -> Found {
         if let Some((_, detail)) = MODEL_VERSIONING.iter().find(|(call, _)| module.has(call)) {
             versioned = true;
             found.add(module, *detail);
+        } else if module.imports("bentoml") && module.has(".save_model(") {
+            versioned = true;
+            found.add(module, "stores the model in the BentoML model store");
         }
     }
     for dvc in repo.of_kind(Kind::Dvc) {
@@ -715,7 +730,11 @@ fn compute_managed(repo: &Repo<'_>) -> Found {
         ]
         .iter()
         .any(|key| config.has_word_start(key));
-        if names_compute && declares {
+        let declares_compute_target = config
+            .code
+            .lines()
+            .any(|line| line.trim_start().starts_with("compute:"));
+        if (names_compute && declares) || declares_compute_target {
             found.add(config, "compute configuration");
         } else if let Some(resource) = config.has_any(JOB_RESOURCES)
             && config.has_word_start("train")
@@ -870,25 +889,41 @@ const HTTP_CLIENTS: &[&str] = &[
     "urllib3",
 ];
 
-/// A test module that targets a deployed service whose URL it is given.
+fn names_a_url(source: &Source<'_>) -> bool {
+    ["base_url", "_url", "--url", "endpoint", "scoring_uri"]
+        .iter()
+        .any(|name| source.has(name))
+}
+
+/// Takes a value from the environment or the command line.
+fn is_configurable(source: &Source<'_>) -> bool {
+    ["environ", "getenv", "addoption", "getoption", "argparse"]
+        .iter()
+        .any(|from| source.has(from))
+}
+
+/// A test module that calls a deployed service at a URL it is given.
 fn targets_a_url(test: &Source<'_>) -> bool {
-    let names_url = ["base_url", "_url", "--url", "endpoint", "scoring_uri"]
-        .iter()
-        .any(|name| test.has(name));
-    let is_given = ["environ", "getenv", "addoption", "getoption", "argparse"]
-        .iter()
-        .any(|source| test.has(source));
-    names_url && is_given && test.imports_any(HTTP_CLIENTS).is_some()
+    names_a_url(test) && is_configurable(test) && test.imports_any(HTTP_CLIENTS).is_some()
 }
 
 fn release_tests_per_model(repo: &Repo<'_>) -> Found {
     let mut found = Found::default();
+    // A `conftest.py` that takes the URL (`--base-url`, an environment variable) gives it to the
+    // tests beside it, which then need only name it and call it.
+    let url_from_conftest = repo
+        .tests()
+        .any(|test| test.stem == "conftest" && names_a_url(test) && is_configurable(test));
     for source in &repo.sources {
         let is_test_like = source.is_test
             || ["smoke", "release", "e2e", "contract", "locust", "load_test"]
                 .iter()
                 .any(|word| source.stem.contains(word));
-        if source.kind == Kind::Python && is_test_like && targets_a_url(source) {
+        let calls_a_given_url = targets_a_url(source)
+            || (url_from_conftest
+                && names_a_url(source)
+                && source.imports_any(HTTP_CLIENTS).is_some());
+        if source.kind == Kind::Python && is_test_like && calls_a_given_url {
             found.met = true;
             found.add(source, "tests a deployed model at a given URL");
         }
@@ -1001,20 +1036,28 @@ fn monitors(source: &Source<'_>) -> Option<String> {
     None
 }
 
-/// Starting a training run from code or a pipeline: a dispatch, or training itself.
-fn starts_training(source: &Source<'_>) -> Option<&'static str> {
-    for (phrase, detail) in [
+/// Starting another pipeline or flow from code or a pipeline: a workflow dispatch, a DAG run.
+fn dispatches(source: &Source<'_>) -> Option<&'static str> {
+    [
         ("gh workflow run", "dispatches the training workflow"),
         ("/dispatches", "dispatches the training workflow"),
         ("create_dispatch", "dispatches the training workflow"),
         ("createworkflowdispatch", "dispatches the training workflow"),
         ("trigger_dag", "triggers the training flow"),
         ("run_deployment", "triggers the training flow"),
-        ("dvc repro", "retrains (dvc repro)"),
-    ] {
-        if source.has(phrase) {
-            return Some(detail);
-        }
+    ]
+    .into_iter()
+    .find(|(phrase, _)| source.has(phrase))
+    .map(|(_, detail)| detail)
+}
+
+/// Starting a training run: a dispatch, or training itself.
+fn starts_training(source: &Source<'_>) -> Option<&'static str> {
+    if let Some(detail) = dispatches(source) {
+        return Some(detail);
+    }
+    if source.has("dvc repro") {
+        return Some("retrains (dvc repro)");
     }
     (source.has_word_start("retrain") || source.has_word_start("train")).then_some("retrains")
 }
@@ -1037,9 +1080,14 @@ fn retraining_on_production_metrics(repo: &Repo<'_>) -> Found {
         .product_code()
         .filter_map(|code| monitors(code).map(|detail| (code, detail)))
         .collect();
+    // The code a scheduled monitor runs may decide and dispatch training itself.
     let code_triggers = monitoring_code
         .iter()
-        .find_map(|(code, _)| starts_training(code).map(|detail| (*code, detail)));
+        .find_map(|(code, _)| starts_training(code).map(|detail| (*code, detail)))
+        .or_else(|| {
+            repo.product_code()
+                .find_map(|code| dispatches(code).map(|detail| (code, detail)))
+        });
     for scheduled in repo.sources.iter().filter(|source| is_scheduled(source)) {
         let described = if scheduled.is_ci() {
             pipeline(scheduled)
@@ -1310,6 +1358,14 @@ mod tests {
             )],
             &[],
         );
+        // A metrics collector is not a data collector.
+        check(
+            &[(
+                "src/app/collector.py",
+                "import json\nstate = json.load(open('state.json'))\n",
+            )],
+            &[],
+        );
     }
 
     #[test]
@@ -1353,6 +1409,14 @@ mod tests {
             ]
         );
         check(&[APP_CI_CD], &["app-ci-cd"]);
+        // Publishing test results delivers nothing.
+        check(
+            &[(
+                ".github/workflows/ci.yml",
+                "on: push\njobs:\n  t:\n    steps:\n      - run: pytest --junitxml=report.xml\n      - uses: EnricoMi/publish-unit-test-result-action@v2\n",
+            )],
+            &[],
+        );
         check(
             &[(
                 ".gitlab-ci.yml",
@@ -1436,6 +1500,13 @@ mod tests {
             &[(
                 ".github/workflows/train.yml",
                 "on: workflow_dispatch\njobs:\n  train:\n    runs-on: ${{ vars.TRAINING_RUNNER || 'ubuntu-latest' }}\n    steps:\n      - run: make train\n",
+            )],
+            &["compute-managed"],
+        );
+        check(
+            &[(
+                "configs/train.yaml",
+                "estimator: logistic_regression\ncompute:\n  target: ci-runner\n",
             )],
             &["compute-managed"],
         );
@@ -1563,6 +1634,20 @@ mod tests {
                 "release-tests-per-model",
             ],
         );
+        // The URL comes from a `conftest.py` option; the test modules only use it.
+        check(
+            &[
+                (
+                    "tests/release/conftest.py",
+                    "import pytest\n\ndef pytest_addoption(parser):\n    parser.addoption('--base-url')\n\n@pytest.fixture\ndef base_url(request):\n    return request.config.getoption('--base-url')\n",
+                ),
+                (
+                    "tests/release/test_latency.py",
+                    "import time\nimport httpx\n\ndef test_latency_budget(base_url):\n    start = time.perf_counter()\n    httpx.get(f'{base_url}/health')\n    assert time.perf_counter() - start < 0.2\n",
+                ),
+            ],
+            &["app-unit-tests", "release-tests-per-model"],
+        );
         check(
             &[(
                 "tests/test_app.py",
@@ -1624,6 +1709,25 @@ mod tests {
                 (
                     "src/pkg/monitor.py",
                     "from scipy.stats import ks_2samp\nimport urllib.request\n\ndef dispatch():\n    urllib.request.urlopen(f'{API}/repos/{REPO}/actions/workflows/train.yml/dispatches')\n",
+                ),
+            ],
+            &["retraining-on-production-metrics"],
+        );
+        // The monitor decides; a module of its own dispatches training.
+        check(
+            &[
+                (
+                    ".github/workflows/monitor.yml",
+                    "on:\n  schedule:\n    - cron: '0 * * * *'\njobs:\n  m:\n    steps:\n      - run: make monitor\n",
+                ),
+                ("Makefile", "monitor:\n\tpython -m pkg.monitoring.run\n"),
+                (
+                    "src/pkg/monitoring/run.py",
+                    "from pkg.monitoring.drift import psi\nfrom pkg.retrain import request_training\n",
+                ),
+                (
+                    "src/pkg/retrain.py",
+                    "import json\nimport urllib.request\n\ndef request_training(repo, token):\n    url = f'https://api.github.com/repos/{repo}/actions/workflows/train.yml/dispatches'\n    urllib.request.urlopen(urllib.request.Request(url, method='POST'))\n",
                 ),
             ],
             &["retraining-on-production-metrics"],
