@@ -558,10 +558,7 @@ fn is_training_code(source: &Source<'_>) -> bool {
     let stem = &source.stem;
     source.kind == Kind::Python
         && !source.is_test
-        && (stem
-            .split(['_', '-'])
-            .any(|part| part.starts_with("train") || part.starts_with("retrain"))
-            || source.has(".fit("))
+        && (stem.split(['_', '-']).any(|part| part.starts_with("train")) || source.has(".fit("))
 }
 
 /// Signs that models are versioned: a registry, tracked artifacts, DVC outputs, LFS.
@@ -830,32 +827,34 @@ fn model_ci(repo: &Repo<'_>) -> Found {
     found.met_if_any()
 }
 
-/// Steps that put a model into service.
-const MODEL_RELEASE: &[&str] = &[
+/// Steps that put a model into service: phrases, then words (`promot` for promote, promotion).
+const MODEL_RELEASE_PHRASES: &[&str] = &[
     "set_registered_model_alias",
     "transition_model_version_stage",
-    "promot",
-    "deploy",
-    "rollout",
-    "release",
     "kubectl",
     "helm ",
     "docker push",
     "build-push-action",
 ];
+const MODEL_RELEASE_WORDS: &[(&str, &str)] = &[
+    ("promot", "promote"),
+    ("deploy", "deploy"),
+    ("rollout", "rollout"),
+    ("release", "release"),
+];
 
 fn releases_a_model(ci: &Source<'_>) -> Option<&'static str> {
-    let step = MODEL_RELEASE.iter().copied().find(|step| {
-        if step.ends_with(' ') || step.contains('_') || step.contains('-') {
-            ci.has(step)
-        } else {
-            ci.has_word_start(step)
-        }
-    })?;
+    let by_word = || {
+        MODEL_RELEASE_WORDS
+            .iter()
+            .find(|(word, _)| ci.has_word_start(word))
+            .map(|(_, label)| *label)
+    };
+    let step = by_word().or_else(|| ci.has_any(MODEL_RELEASE_PHRASES).map(str::trim))?;
     let about_a_model = ["model", "champion", "challenger", "mlflow", "dvc"]
         .iter()
         .any(|word| ci.has_word_start(word));
-    about_a_model.then_some(step.trim())
+    about_a_model.then_some(step)
 }
 
 fn automated_model_release(repo: &Repo<'_>) -> Found {
@@ -1059,7 +1058,8 @@ fn starts_training(source: &Source<'_>) -> Option<&'static str> {
     if source.has("dvc repro") {
         return Some("retrains (dvc repro)");
     }
-    (source.has_word_start("retrain") || source.has_word_start("train")).then_some("retrains")
+    (source.has_word_start("retrain") || source.has_word_start("train"))
+        .then_some("starts training")
 }
 
 fn is_scheduled(source: &Source<'_>) -> bool {
@@ -1603,7 +1603,7 @@ mod tests {
         assert_eq!(
             evidence_of(&[manual], "automated-model-release"),
             [
-                ".github/workflows/promote.yml: GitHub Actions pipeline, runs on demand: releases the model (promot), started by a person"
+                ".github/workflows/promote.yml: GitHub Actions pipeline, runs on demand: releases the model (promote), started by a person"
             ]
         );
         let gated = (
@@ -1696,7 +1696,7 @@ mod tests {
         assert_eq!(
             evidence_of(&[nightly], "retraining-on-production-metrics"),
             [
-                ".github/workflows/nightly.yml: GitHub Actions pipeline, runs on a schedule: retrains on a schedule, not on production metrics"
+                ".github/workflows/nightly.yml: GitHub Actions pipeline, runs on a schedule: starts training on a schedule, not on production metrics"
             ]
         );
         // The scheduled job monitors; the code it runs dispatches training when the policy fires.

@@ -218,6 +218,39 @@ fn an_azure_ml_project_with_automatic_release_is_at_level_3() {
     );
 }
 
+#[test]
+fn a_github_project_with_the_whole_loop_is_at_level_4() {
+    let every: Vec<&str> = report_ids();
+    let report = check_fixture("github-mlops-loop", 4, &every);
+    assert_eq!(report["next_level"], serde_json::Value::Null);
+    assert_eq!(
+        evidence(&report, "retraining-on-production-metrics")[0],
+        ".github/workflows/monitor.yml"
+    );
+    assert_eq!(
+        evidence(&report, "automatic-bug-tracking"),
+        ["src/churn/issues.py"]
+    );
+}
+
+/// Every criterion id, in order.
+fn report_ids() -> Vec<&'static str> {
+    let mut ids = LEVEL_1.to_vec();
+    ids.extend(LEVEL_2);
+    ids.extend([
+        "automated-model-release",
+        "release-tests-per-model",
+        "ab-metrics",
+    ]);
+    ids.extend([
+        "retraining-on-production-metrics",
+        "post-deployment-metrics",
+        "compute-tracked",
+        "automatic-bug-tracking",
+    ]);
+    ids
+}
+
 fn levels(test: &Test) -> serde_json::Value {
     let output = test.mlops(&["levels", "--format", "json"]);
     output.success();
