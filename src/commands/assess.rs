@@ -48,14 +48,20 @@ pub fn run(args: &AssessArgs) -> anyhow::Result<ExitStatus> {
     let assessment = assess::assess(&files);
     let recorded = recorded_level(root);
     let mut out = anstream::stdout().lock();
-    match args.format {
+    let printed = match args.format {
         Format::Json => {
             let report = json_report(&shown, files.len(), &assessment, &recorded);
-            writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+            let json = serde_json::to_string_pretty(&report)?;
+            writeln!(out, "{json}")
         }
-        Format::Text => print_text(&mut out, &shown, &assessment, &recorded)?,
+        Format::Text => print_text(&mut out, &shown, &assessment, &recorded),
+    };
+    match printed {
+        // `mlops assess | head` has read what it wanted.
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitStatus::Success),
+        Err(error) => Err(anyhow::Error::new(error).context("cannot print the report")),
+        Ok(()) => Ok(ExitStatus::Success),
     }
-    Ok(ExitStatus::Success)
 }
 
 fn recorded_level(root: &Path) -> Recorded {
