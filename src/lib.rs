@@ -14,11 +14,16 @@
 //!   merge; `preview`: a plan as text (the dry run) or JSON.
 //! - `apply`: the only module that writes project files; `git`: everything git2.
 //! - `exit`: the exit-code table and the errors that select a code.
+//! - `criteria`: the maturity model as data (levels, the sixteen criteria, the people checklist).
+//! - `scan`: the bounded, `.gitignore`-respecting walk that reads a repository for `assess`;
+//!   `source`: what one file is and says (kind, test or not, code without comments, imports, CI
+//!   triggers); `assess`: files to findings per criterion and the level reached.
 //!
 //! # Invariants
 //!
 //! - `render`, `base`, `plan`, `merge` and `preview` are pure (no IO, no prompts, no clock): same
 //!   inputs, same bytes.
+//! - `assess` and `source` are pure; `scan` is the only IO of an assessment, and it only reads.
 //! - Only `apply` writes into a project, and a failure leaves the target as it was.
 //! - A dry run is the same computation as the real run, printed instead of written.
 //! - Templates are reached only through `bundle`.
@@ -26,10 +31,12 @@
 pub mod adopt;
 pub mod answers;
 pub mod apply;
+pub mod assess;
 pub mod base;
 pub mod bundle;
 pub mod cli;
 pub mod commands;
+pub mod criteria;
 pub mod exit;
 pub mod git;
 pub mod manifest;
@@ -39,6 +46,8 @@ pub mod preview;
 pub mod prompt;
 pub mod python_names;
 pub mod render;
+pub mod scan;
+pub mod source;
 pub mod tree;
 
 use std::ffi::OsString;
@@ -66,6 +75,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     let result = match &cli.command {
         Command::New(args) => commands::new::run(args),
         Command::Upgrade(args) => commands::upgrade::run(args),
+        Command::Assess(args) => commands::assess::run(args),
         Command::Levels(args) => commands::levels::run(args),
         Command::Completions(args) => Ok(commands::completions::run(args)),
     };

@@ -1,0 +1,278 @@
+//! The maturity model as data: the five levels, the sixteen technical criteria of the seed's
+//! model (one per line of its model creation, model release and application integration
+//! dimensions), and the people dimension, which no file can show and so is a checklist.
+//!
+//! Ids are stable: template bundles list them (`bundle.toml` `criteria`), `mlops assess` reports
+//! them, and scripts read them from its JSON. A criterion belongs to the lowest level that
+//! requires it; levels are cumulative, so every higher level requires it too.
+
+use serde::Serialize;
+
+/// The stages of the model, by level.
+pub const LEVEL_NAMES: [&str; 5] = [
+    "No MLOps",
+    "DevOps but no MLOps",
+    "Automated Training",
+    "Automated Model Deployment",
+    "Full MLOps Automated Retraining",
+];
+
+/// The seed's technical dimensions; the fourth, people, is [`PEOPLE`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Dimension {
+    ModelCreation,
+    ModelRelease,
+    ApplicationIntegration,
+}
+
+impl Dimension {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::ModelCreation => "model creation",
+            Self::ModelRelease => "model release",
+            Self::ApplicationIntegration => "application integration",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Criterion {
+    pub id: &'static str,
+    /// The seed's wording, as a short title.
+    pub title: &'static str,
+    /// The lowest level that requires it.
+    pub level: u8,
+    pub dimension: Dimension,
+    /// What a repository needs for the criterion to hold, said to someone whose repository lacks it.
+    pub to_satisfy: &'static str,
+}
+
+use Dimension::{ApplicationIntegration, ModelCreation, ModelRelease};
+
+/// Every criterion, in level order.
+pub const ALL: [Criterion; 16] = [
+    Criterion {
+        id: "data-gathered-automatically",
+        title: "Data is gathered automatically",
+        level: 1,
+        dimension: ModelCreation,
+        to_satisfy: "add code that gathers the data (an ingest, download or make-dataset script, \
+                     a DVC import or pipeline stage, or an orchestrated flow) instead of copying \
+                     files by hand",
+    },
+    Criterion {
+        id: "app-unit-tests",
+        title: "The application has unit tests",
+        level: 1,
+        dimension: ApplicationIntegration,
+        to_satisfy: "add unit tests (pytest or unittest) for the application code",
+    },
+    Criterion {
+        id: "model-integration-tests",
+        title: "Basic integration tests exist for the model",
+        level: 1,
+        dimension: ApplicationIntegration,
+        to_satisfy: "add a test that loads a trained model and checks its predictions (shape, \
+                     type, range, a bad input refused)",
+    },
+    Criterion {
+        id: "app-ci-cd",
+        title: "CI/CD for the application",
+        level: 1,
+        dimension: ApplicationIntegration,
+        to_satisfy: "add a CI pipeline (GitHub Actions, GitLab CI, Azure Pipelines, Jenkins, ...) \
+                     that runs the tests and a job that builds and publishes or deploys the \
+                     application",
+    },
+    Criterion {
+        id: "experiments-tracked",
+        title: "Experiment results are tracked",
+        level: 2,
+        dimension: ModelCreation,
+        to_satisfy: "log the parameters and metrics of every training run to a tracker (MLflow, \
+                     Weights & Biases, DVC experiments, Neptune, ...)",
+    },
+    Criterion {
+        id: "code-and-models-versioned",
+        title: "Training code and resulting models are version controlled",
+        level: 2,
+        dimension: ModelCreation,
+        to_satisfy: "keep training as a script in the repository and version its models in a \
+                     registry (MLflow model registry, W&B artifacts, DVC-tracked outputs, ...)",
+    },
+    Criterion {
+        id: "compute-managed",
+        title: "Compute is managed",
+        level: 2,
+        dimension: ModelCreation,
+        to_satisfy: "run training as a declared job on compute chosen by configuration (a CI job \
+                     whose runner comes from a variable or label, a compute config file, or a \
+                     managed service such as SageMaker, Azure ML, Vertex AI, Kubeflow or Ray)",
+    },
+    Criterion {
+        id: "scoring-versioned-tested",
+        title: "The scoring script is version controlled and tested",
+        level: 2,
+        dimension: ModelRelease,
+        to_satisfy: "move scoring into a module of its own (score, predict or inference) and test \
+                     it",
+    },
+    Criterion {
+        id: "model-ci",
+        title: "CI for the model",
+        level: 2,
+        dimension: ApplicationIntegration,
+        to_satisfy: "add a CI pipeline that trains or evaluates the model automatically when \
+                     training code or configuration changes",
+    },
+    Criterion {
+        id: "automated-model-release",
+        title: "Model release is automatic, handled by the CI/CD pipeline",
+        level: 3,
+        dimension: ModelRelease,
+        to_satisfy: "release models from a pipeline that starts by itself (after training, on a \
+                     registry event or on a push) and deploys or promotes the model",
+    },
+    Criterion {
+        id: "release-tests-per-model",
+        title: "Unit and integration tests run for each model release",
+        level: 3,
+        dimension: ApplicationIntegration,
+        to_satisfy: "add release tests that run against a deployed model's URL (contract, \
+                     latency, behaviour) and run them in the release pipeline",
+    },
+    Criterion {
+        id: "ab-metrics",
+        title: "A/B metrics",
+        level: 3,
+        dimension: ApplicationIntegration,
+        to_satisfy: "route traffic between a champion and a challenger model and record metrics \
+                     per variant",
+    },
+    Criterion {
+        id: "retraining-on-production-metrics",
+        title: "Retraining is triggered automatically by production metrics",
+        level: 4,
+        dimension: ModelCreation,
+        to_satisfy: "monitor drift or performance in production on a schedule and trigger \
+                     training when it degrades",
+    },
+    Criterion {
+        id: "post-deployment-metrics",
+        title: "Post-deployment metrics are gathered",
+        level: 4,
+        dimension: ApplicationIntegration,
+        to_satisfy: "export metrics from the serving application (Prometheus, OpenTelemetry, \
+                     StatsD, a cloud metrics API)",
+    },
+    Criterion {
+        id: "compute-tracked",
+        title: "Compute is tracked",
+        level: 4,
+        dimension: ModelCreation,
+        to_satisfy: "log each training run's wall time, CPU time, memory and cost (psutil, \
+                     resource, MLflow system metrics, CodeCarbon)",
+    },
+    Criterion {
+        id: "automatic-bug-tracking",
+        title: "Bugs are tracked automatically",
+        level: 4,
+        dimension: ModelRelease,
+        to_satisfy: "open or update an issue automatically when training, release or monitoring \
+                     fails (an issue tracker's API, or an error tracker such as Sentry)",
+    },
+];
+
+/// The people dimension of the seed, by the level where each item first holds.
+pub const PEOPLE: &[(u8, &str)] = &[
+    (
+        2,
+        "data people convert experiments into repeatable code and scripts",
+    ),
+    (2, "data scientists work with data engineers"),
+    (2, "the software team manages model releases"),
+    (3, "the data team and the software team work together"),
+    (
+        4,
+        "data scientists work with the software team to identify markers for data engineers",
+    ),
+    (
+        4,
+        "data engineers work with data scientists and software engineers to manage inputs and \
+         outputs",
+    ),
+    (
+        4,
+        "software engineers automate model integration and implement post-deployment metrics \
+         gathering",
+    ),
+];
+
+pub fn get(id: &str) -> Option<&'static Criterion> {
+    ALL.iter().find(|criterion| criterion.id == id)
+}
+
+/// The name of a level's stage, such as `Automated Training`.
+pub fn level_name(level: u8) -> &'static str {
+    LEVEL_NAMES[usize::from(level)]
+}
+
+/// The highest level.
+pub fn max_level() -> u8 {
+    u8::try_from(LEVEL_NAMES.len() - 1).expect("five levels")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::answers::MAX_LEVEL;
+    use crate::bundle;
+
+    #[test]
+    fn ids_are_unique_and_levels_ordered() {
+        let ids: BTreeSet<&str> = ALL.iter().map(|criterion| criterion.id).collect();
+        assert_eq!(ids.len(), ALL.len());
+        assert!(ALL.windows(2).all(|pair| pair[0].level <= pair[1].level));
+        assert!(
+            ALL.iter()
+                .all(|criterion| (1..=max_level()).contains(&criterion.level))
+        );
+        assert_eq!(max_level(), MAX_LEVEL);
+        for level in 1..=max_level() {
+            assert!(
+                ALL.iter().any(|criterion| criterion.level == level),
+                "level {level} requires nothing new"
+            );
+        }
+    }
+
+    #[test]
+    fn bundles_claim_known_criteria_of_their_own_level() {
+        for bundle in bundle::all() {
+            let level = bundle.meta.level;
+            assert_eq!(bundle.meta.name, level_name(level), "level {level}'s name");
+            for id in &bundle.meta.criteria {
+                let criterion =
+                    get(id).unwrap_or_else(|| panic!("level {level} claims unknown `{id}`"));
+                assert_eq!(
+                    criterion.level, level,
+                    "level {level} claims `{id}`, a level-{} criterion",
+                    criterion.level
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn hints_read_as_lowercase_instructions() {
+        for criterion in &ALL {
+            let first = criterion.to_satisfy.chars().next().unwrap();
+            assert!(first.is_lowercase(), "`{}`", criterion.id);
+            assert!(!criterion.to_satisfy.ends_with('.'), "`{}`", criterion.id);
+            assert!(!criterion.to_satisfy.contains("  "), "`{}`", criterion.id);
+        }
+    }
+}

@@ -1,0 +1,307 @@
+//! The bounded walk of a repository that `assess` reads: every file a caller wants, as its
+//! relative path and the first [`PREFIX_BYTES`] of its text, in memory and sorted by path.
+//!
+//! This is the only IO of an assessment. It honours `.gitignore` (in a git repository or not),
+//! `.ignore` and `.git/info/exclude`, and it never enters what holds no evidence and can be
+//! huge: version-control metadata, virtual environments (any directory with a `pyvenv.cfg` or
+//! `conda-meta`), caches, experiment-tracker stores (`mlruns`, `wandb`, ...), and the data and
+//! model directories at the top of the repository (`data/`, `models/`, ... unless they are
+//! Python packages). Of those top-level data and model directories it lists only the direct
+//! children, for DVC pointer files (`*.dvc`). Binary files (a NUL byte in the prefix) are left
+//! out. The walk runs on all cores.
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use anyhow::Context as _;
+
+/// How much of each file is read.
+pub const PREFIX_BYTES: u64 = 64 * 1024;
+
+/// Directories skipped wherever they are.
+const SKIPPED_DIRS: &[&str] = &[
+    ".git",
+    ".hg",
+    ".svn",
+    ".venv",
+    "venv",
+    ".tox",
+    ".nox",
+    ".eggs",
+    "site-packages",
+    "node_modules",
+    "__pycache__",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".ipynb_checkpoints",
+    ".cache",
+    ".idea",
+    "mlruns",
+    "mlartifacts",
+    "wandb",
+    "lightning_logs",
+    ".neptune",
+    ".clearml",
+];
+
+/// Data and model directories, skipped at the top of the repository unless they are packages.
+const DATA_DIRS: &[&str] = &[
+    "data",
+    "dataset",
+    "datasets",
+    "models",
+    "artifacts",
+    "outputs",
+];
+
+/// A file's relative path (with `/`) and the text of its first [`PREFIX_BYTES`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScannedFile {
+    pub path: String,
+    pub text: String,
+}
+
+impl ScannedFile {
+    pub fn new(path: &str, text: &str) -> Self {
+        Self {
+            path: path.to_owned(),
+            text: text.to_owned(),
+        }
+    }
+}
+
+/// Walks `root` and reads the files whose relative path `wanted` accepts.
+pub fn scan(root: &Path, wanted: fn(&str) -> bool) -> anyhow::Result<Vec<ScannedFile>> {
+    std::fs::read_dir(root)
+        .with_context(|| format!("cannot read directory `{}`", root.display()))?;
+    let found = Mutex::new(Vec::new());
+    let root_owned: PathBuf = root.to_path_buf();
+    ignore::WalkBuilder::new(root)
+        .hidden(false)
+        .parents(true)
+        .ignore(true)
+        .git_ignore(true)
+        .git_exclude(true)
+        .git_global(false)
+        .require_git(false)
+        .follow_links(false)
+        .threads(0)
+        .filter_entry(move |entry| !skipped_dir(entry))
+        .build_parallel()
+        .run(|| {
+            let root = root_owned.clone();
+            let found = &found;
+            Box::new(move |entry| {
+                if let Ok(entry) = entry
+                    && entry.file_type().is_some_and(|kind| kind.is_file())
+                    && let Some(relative) = relative_path(&root, entry.path())
+                    && wanted(&relative)
+                    && let Some(text) = read_prefix(entry.path())
+                {
+                    found
+                        .lock()
+                        .expect("no panic while holding the lock")
+                        .push(ScannedFile {
+                            path: relative,
+                            text,
+                        });
+                }
+                ignore::WalkState::Continue
+            })
+        });
+    let mut files = found.into_inner().expect("the walk is over");
+    files.extend(pointer_files_in_data_dirs(root, wanted));
+    files.sort_by(|left, right| left.path.cmp(&right.path));
+    files.dedup_by(|left, right| left.path == right.path);
+    Ok(files)
+}
+
+fn skipped_dir(entry: &ignore::DirEntry) -> bool {
+    if !entry.file_type().is_some_and(|kind| kind.is_dir()) || entry.depth() == 0 {
+        return false;
+    }
+    let name = entry.file_name().to_string_lossy();
+    if SKIPPED_DIRS.contains(&name.as_ref()) || name.ends_with(".egg-info") {
+        return true;
+    }
+    let path = entry.path();
+    // DVC's cache and temporary files; `.dvc/config` itself is read.
+    if path
+        .parent()
+        .and_then(Path::file_name)
+        .is_some_and(|parent| parent == ".dvc")
+    {
+        return true;
+    }
+    if entry.depth() == 1 && is_data_dir(path, &name) {
+        return true;
+    }
+    path.join("pyvenv.cfg").exists() || path.join("conda-meta").is_dir()
+}
+
+fn is_data_dir(path: &Path, name: &str) -> bool {
+    DATA_DIRS.contains(&name) && !path.join("__init__.py").exists()
+}
+
+/// `*.dvc` files directly inside the skipped top-level data and model directories, which is
+/// where `dvc add data/raw` puts them.
+fn pointer_files_in_data_dirs(root: &Path, wanted: fn(&str) -> bool) -> Vec<ScannedFile> {
+    let mut found = Vec::new();
+    for name in DATA_DIRS {
+        let dir = root.join(name);
+        if !dir.is_dir() || !is_data_dir(&dir, name) {
+            continue;
+        }
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let file_name = entry.file_name().to_string_lossy().into_owned();
+            let relative = format!("{name}/{file_name}");
+            let is_file = entry.file_type().is_ok_and(|kind| kind.is_file());
+            if is_file
+                && Path::new(&file_name)
+                    .extension()
+                    .is_some_and(|extension| extension == "dvc")
+                && wanted(&relative)
+                && let Some(text) = read_prefix(&entry.path())
+            {
+                found.push(ScannedFile {
+                    path: relative,
+                    text,
+                });
+            }
+        }
+    }
+    found
+}
+
+fn relative_path(root: &Path, path: &Path) -> Option<String> {
+    let relative = path.strip_prefix(root).ok()?;
+    let parts: Vec<&str> = relative
+        .components()
+        .map(|component| component.as_os_str().to_str())
+        .collect::<Option<_>>()?;
+    Some(parts.join("/"))
+}
+
+/// The file's first [`PREFIX_BYTES`] as text, or `None` for an unreadable or binary file.
+fn read_prefix(path: &Path) -> Option<String> {
+    let file = std::fs::File::open(path).ok()?;
+    // Sized to the file, so that it takes one read and one more to see its end.
+    let size = file
+        .metadata()
+        .map_or(0, |metadata| metadata.len())
+        .min(PREFIX_BYTES);
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0) + 1);
+    file.take(PREFIX_BYTES).read_to_end(&mut bytes).ok()?;
+    if bytes.contains(&0) {
+        return None;
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Some(text),
+        Err(error) => Some(String::from_utf8_lossy(error.as_bytes()).into_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(root: &Path, relative: &str, content: &str) {
+        let path = root.join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+
+    fn check(layout: &[(&str, &str)], expected: &[&str]) {
+        let root = tempfile::tempdir().unwrap();
+        for (path, content) in layout {
+            write(root.path(), path, content);
+        }
+        let files = scan(root.path(), |_| true).unwrap();
+        let paths: Vec<&str> = files.iter().map(|file| file.path.as_str()).collect();
+        assert_eq!(paths, expected);
+    }
+
+    #[test]
+    fn skips_ignored_environments_caches_and_data() {
+        check(
+            &[
+                (".gitignore", "secret/\n*.log\n"),
+                ("secret/train.py", "import mlflow"),
+                ("run.log", "x"),
+                (".github/workflows/ci.yml", "on: push"),
+                (".git/config", "[core]"),
+                ("env/pyvenv.cfg", "home = /usr"),
+                ("env/lib/mlflow.py", "x"),
+                ("venv/lib/x.py", "x"),
+                ("mlruns/0/meta.yaml", "x"),
+                ("data/raw.csv", "a,b"),
+                ("data/raw.dvc", "outs:\n- path: raw\n"),
+                ("data/raw/more.dvc", "outs:"),
+                ("models/model.pkl.dvc", "outs:"),
+                (".dvc/config", "[core]"),
+                (".dvc/cache/ab/cdef", "x"),
+                ("src/pkg/data/ingest.py", "import requests"),
+                ("notes/data/x.txt", "x"),
+            ],
+            &[
+                ".dvc/config",
+                ".github/workflows/ci.yml",
+                ".gitignore",
+                "data/raw.dvc",
+                "models/model.pkl.dvc",
+                "notes/data/x.txt",
+                "src/pkg/data/ingest.py",
+            ],
+        );
+    }
+
+    #[test]
+    fn a_model_package_is_code_and_is_walked() {
+        check(
+            &[
+                ("models/__init__.py", ""),
+                ("models/resnet.py", "import torch"),
+            ],
+            &["models/__init__.py", "models/resnet.py"],
+        );
+    }
+
+    #[test]
+    fn reads_a_bounded_prefix_and_leaves_binaries_out() {
+        let root = tempfile::tempdir().unwrap();
+        let long = "a".repeat(usize::try_from(PREFIX_BYTES).unwrap() * 2);
+        write(root.path(), "long.py", &long);
+        std::fs::write(root.path().join("blob.py"), b"x\0y").unwrap();
+        let files = scan(root.path(), |_| true).unwrap();
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].text.len(), usize::try_from(PREFIX_BYTES).unwrap());
+    }
+
+    #[test]
+    fn only_wanted_files_are_read() {
+        let root = tempfile::tempdir().unwrap();
+        write(root.path(), "a.py", "x");
+        write(root.path(), "b.csv", "x");
+        let files = scan(root.path(), |path| {
+            Path::new(path)
+                .extension()
+                .is_some_and(|extension| extension == "py")
+        })
+        .unwrap();
+        assert_eq!(files, vec![ScannedFile::new("a.py", "x")]);
+    }
+
+    #[test]
+    fn a_missing_root_is_an_error_naming_it() {
+        let error = scan(Path::new("/nonexistent/repo"), |_| true).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "cannot read directory `/nonexistent/repo`"
+        );
+    }
+}

@@ -1,0 +1,382 @@
+//! `mlops assess`: repositories of many shapes (the fixtures in `tests/fixtures/assess/`), a
+//! generated project at every level, the recorded level, and every refused input.
+
+use std::path::Path;
+
+use crate::support::{Output, Test, snapshot_settings};
+
+const LEVEL_1: [&str; 4] = [
+    "data-gathered-automatically",
+    "app-unit-tests",
+    "model-integration-tests",
+    "app-ci-cd",
+];
+
+const LEVEL_2: [&str; 5] = [
+    "experiments-tracked",
+    "code-and-models-versioned",
+    "compute-managed",
+    "scoring-versioned-tested",
+    "model-ci",
+];
+
+/// Copies `tests/fixtures/assess/<shape>` to `<work>/<shape>`. A fixture keeps its ignore file
+/// as `gitignore`, so that it does not apply to this repository; the copy gets its real name.
+fn copy_fixture(test: &Test, shape: &str) {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/assess")
+        .join(shape);
+    assert!(source.is_dir(), "no fixture `{shape}`");
+    copy_dir(&source, &test.path(shape));
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        let target_name = if name == "gitignore" {
+            ".gitignore".into()
+        } else {
+            name
+        };
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &to.join(target_name));
+        } else {
+            std::fs::copy(entry.path(), to.join(target_name)).unwrap();
+        }
+    }
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    serde_json::from_str(&output.stdout).expect("assess prints JSON")
+}
+
+fn met(report: &serde_json::Value) -> Vec<String> {
+    report["criteria"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|criterion| criterion["met"] == true)
+        .map(|criterion| criterion["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The paths of the evidence for criterion `id`.
+fn evidence(report: &serde_json::Value, id: &str) -> Vec<String> {
+    let criterion = report["criteria"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|criterion| criterion["id"] == id)
+        .unwrap();
+    criterion["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|evidence| evidence["path"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Assesses a fixture, checks its level and the criteria met, snapshots both reports, and
+/// returns the JSON one.
+fn check_fixture(shape: &str, level: u64, expected_met: &[&str]) -> serde_json::Value {
+    let test = Test::new();
+    copy_fixture(&test, shape);
+    let text_output = test.mlops(&["assess", shape]);
+    text_output.success();
+    let json_output = test.mlops(&["assess", shape, "--format", "json"]);
+    json_output.success();
+    let report = json(&json_output);
+    assert_eq!(report["level"], level, "{}", text_output.stdout);
+    assert_eq!(met(&report), expected_met, "{}", text_output.stdout);
+    assert_eq!(report["recorded_level"], serde_json::Value::Null);
+    let name = shape.replace('-', "_");
+    snapshot_settings().bind(|| {
+        insta::assert_snapshot!(format!("assess_{name}"), text_output.stdout);
+        insta::assert_snapshot!(format!("assess_{name}_json"), json_output.stdout);
+    });
+    report
+}
+
+#[test]
+fn a_notebooks_only_repository_is_at_level_0() {
+    // The checkpoint copy of a notebook logs to MLflow; it is ignored, and so not evidence.
+    let report = check_fixture("notebooks-only", 0, &[]);
+    assert!(evidence(&report, "experiments-tracked").is_empty());
+    assert_eq!(report["files_read"], 3);
+    let next = &report["next_level"];
+    assert_eq!(next["level"], 1);
+    assert_eq!(next["missing"], serde_json::json!(LEVEL_1));
+}
+
+#[test]
+fn a_wandb_project_tracks_and_versions_but_stays_at_level_0() {
+    let report = check_fixture(
+        "wandb-project",
+        0,
+        &["experiments-tracked", "code-and-models-versioned"],
+    );
+    assert_eq!(evidence(&report, "experiments-tracked"), ["train.py"]);
+    // An untested scoring script is reported as found, not as met.
+    assert_eq!(
+        evidence(&report, "scoring-versioned-tested"),
+        ["predict.py"]
+    );
+    // `checkpoints/` is ignored by `.gitignore` and `wandb/` is a tracker's store.
+    assert!(evidence(&report, "post-deployment-metrics").is_empty());
+    assert!(evidence(&report, "automatic-bug-tracking").is_empty());
+}
+
+#[test]
+fn a_flask_app_with_ci_but_untracked_training_is_at_level_1() {
+    let report = check_fixture("flask-app-ci", 1, &LEVEL_1);
+    assert_eq!(
+        evidence(&report, "app-ci-cd"),
+        [".github/workflows/ci.yml", ".github/workflows/deploy.yml"]
+    );
+    assert_eq!(
+        evidence(&report, "data-gathered-automatically"),
+        ["scripts/fetch_data.py"]
+    );
+    // The virtual environment `env/` holds MLflow, which is not the project's.
+    assert!(evidence(&report, "experiments-tracked").is_empty());
+    assert_eq!(evidence(&report, "code-and-models-versioned"), ["train.py"]);
+}
+
+#[test]
+fn a_gitlab_project_trains_in_ci_but_releases_by_hand() {
+    let mut expected = LEVEL_1.to_vec();
+    expected.extend(["compute-managed", "model-ci"]);
+    let report = check_fixture("gitlab-ci-project", 1, &expected);
+    assert_eq!(evidence(&report, "model-ci"), [".gitlab-ci.yml"]);
+    assert_eq!(
+        evidence(&report, "automated-model-release"),
+        [".gitlab-ci.yml"]
+    );
+    assert_eq!(
+        evidence(&report, "retraining-on-production-metrics"),
+        [".gitlab-ci.yml"]
+    );
+}
+
+#[test]
+fn a_cookiecutter_layout_on_jenkins_is_at_level_1() {
+    let mut expected = LEVEL_1.to_vec();
+    expected.push("scoring-versioned-tested");
+    let report = check_fixture("jenkins-cookiecutter", 1, &expected);
+    assert_eq!(evidence(&report, "app-ci-cd"), ["Jenkinsfile"]);
+    // `src/models/` is code; the top-level `models/` is where model files go, and is skipped.
+    assert_eq!(
+        evidence(&report, "scoring-versioned-tested"),
+        ["src/models/predict_model.py", "tests/test_predict_model.py"]
+    );
+}
+
+#[test]
+fn a_dvc_and_mlflow_pipeline_is_at_level_2() {
+    let mut expected = LEVEL_1.to_vec();
+    expected.extend(LEVEL_2);
+    let report = check_fixture("dvc-mlflow-pipeline", 2, &expected);
+    assert_eq!(
+        evidence(&report, "data-gathered-automatically"),
+        ["data/raw.dvc", "dvc.yaml"]
+    );
+    assert_eq!(evidence(&report, "model-ci"), [".github/workflows/cml.yml"]);
+    let next = &report["next_level"];
+    assert_eq!(next["level"], 3);
+    assert_eq!(
+        next["missing"],
+        serde_json::json!([
+            "automated-model-release",
+            "release-tests-per-model",
+            "ab-metrics"
+        ])
+    );
+}
+
+#[test]
+fn an_azure_ml_project_with_automatic_release_is_at_level_3() {
+    let mut expected = LEVEL_1.to_vec();
+    expected.extend(LEVEL_2);
+    expected.extend([
+        "automated-model-release",
+        "release-tests-per-model",
+        "ab-metrics",
+    ]);
+    let report = check_fixture("azure-ml-project", 3, &expected);
+    assert_eq!(
+        evidence(&report, "automated-model-release"),
+        [".azure-pipelines/release.yml"]
+    );
+    assert_eq!(
+        evidence(&report, "release-tests-per-model"),
+        [
+            "tests/release/test_endpoint.py",
+            ".azure-pipelines/release.yml"
+        ]
+    );
+}
+
+#[test]
+fn a_github_project_with_the_whole_loop_is_at_level_4() {
+    let every: Vec<&str> = report_ids();
+    let report = check_fixture("github-mlops-loop", 4, &every);
+    assert_eq!(report["next_level"], serde_json::Value::Null);
+    assert_eq!(
+        evidence(&report, "retraining-on-production-metrics")[0],
+        ".github/workflows/monitor.yml"
+    );
+    assert_eq!(
+        evidence(&report, "automatic-bug-tracking"),
+        ["src/churn/issues.py"]
+    );
+}
+
+/// Every criterion id, in order.
+fn report_ids() -> Vec<&'static str> {
+    let mut ids = LEVEL_1.to_vec();
+    ids.extend(LEVEL_2);
+    ids.extend([
+        "automated-model-release",
+        "release-tests-per-model",
+        "ab-metrics",
+    ]);
+    ids.extend([
+        "retraining-on-production-metrics",
+        "post-deployment-metrics",
+        "compute-tracked",
+        "automatic-bug-tracking",
+    ]);
+    ids
+}
+
+fn levels(test: &Test) -> serde_json::Value {
+    let output = test.mlops(&["levels", "--format", "json"]);
+    output.success();
+    json(&output)
+}
+
+#[test]
+fn a_generated_project_assesses_as_its_level_at_every_level() {
+    let test = Test::new();
+    let levels = levels(&test);
+    let levels = levels.as_array().unwrap();
+    assert!(levels.len() >= 2);
+    let mut claimed: Vec<String> = Vec::new();
+    for bundle in levels {
+        let level = bundle["level"].as_u64().unwrap();
+        claimed.extend(
+            bundle["criteria"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|id| id.as_str().unwrap().to_owned()),
+        );
+        let name = format!("demo-{level}");
+        let level_text = level.to_string();
+        // The highest level gets a git repository too, so that `.git` is walked past.
+        let mut args = vec!["new", name.as_str(), "--level", &level_text, "--no-input"];
+        if level + 1 < u64::try_from(levels.len()).unwrap() {
+            args.push("--no-git");
+        }
+        test.mlops(&args).success();
+        let output = test.mlops(&["assess", &name, "--format", "json"]);
+        output.success();
+        let report = json(&output);
+        let text_output = test.mlops(&["assess", &name]).stdout;
+        assert_eq!(report["level"], level, "level {level}:\n{text_output}");
+        assert_eq!(report["recorded_level"], level);
+        assert_eq!(report["manifest_error"], serde_json::Value::Null);
+        let met = met(&report);
+        for id in &claimed {
+            assert!(
+                met.contains(id),
+                "level {level} does not meet `{id}`:\n{text_output}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_level_1_project_report() {
+    let test = Test::new();
+    test.mlops(&["new", "demo", "--level", "1", "--no-input", "--no-git"])
+        .success();
+    let output = test.mlops(&["assess", "demo"]);
+    output.success();
+    snapshot_settings().bind(|| insta::assert_snapshot!("assess_generated_level_1", output.stdout));
+}
+
+#[test]
+fn the_current_directory_is_the_default() {
+    let test = Test::new();
+    copy_fixture(&test, "flask-app-ci");
+    let output = test
+        .command("mlops")
+        .args(["assess", "--format", "json"])
+        .current_dir(test.path("flask-app-ci"))
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["path"], ".");
+    assert_eq!(report["level"], 1);
+}
+
+#[test]
+fn a_corrupt_manifest_is_reported_and_the_repository_still_assessed() {
+    let test = Test::new();
+    test.mlops(&["new", "demo", "--level", "1", "--no-input", "--no-git"])
+        .success();
+    test.write(
+        "demo/.mlops/manifest.toml",
+        "schema_version = 1\nlevel = \n",
+    );
+    let output = test.mlops(&["assess", "demo", "--format", "json"]);
+    output.success();
+    let report = json(&output);
+    assert_eq!(report["level"], 1);
+    assert_eq!(report["recorded_level"], serde_json::Value::Null);
+    assert_eq!(
+        report["manifest_error"],
+        "corrupt manifest `.mlops/manifest.toml`: line 2: string values must be quoted, expected literal string"
+    );
+    let text_output = test.mlops(&["assess", "demo"]);
+    text_output.success();
+    assert!(
+        text_output.stdout.lines().nth(1).unwrap().starts_with(
+            "recorded level: unknown, corrupt manifest `.mlops/manifest.toml`: line 2:"
+        )
+    );
+}
+
+#[test]
+fn refused_inputs() {
+    let test = Test::new();
+    test.write("file.txt", "not a directory\n");
+    let missing = test.mlops(&["assess", "missing"]);
+    missing.code(1);
+    let not_a_directory = test.mlops(&["assess", "file.txt"]);
+    not_a_directory.code(1);
+    let bad_format = test.mlops(&["assess", ".", "--format", "yaml"]);
+    bad_format.code(2);
+    let two_paths = test.mlops(&["assess", "a", "b"]);
+    two_paths.code(2);
+    assert_eq!(missing.stdout, "");
+    snapshot_settings().bind(|| {
+        insta::assert_snapshot!("assess_error_missing", missing.stderr);
+        insta::assert_snapshot!("assess_error_not_a_directory", not_a_directory.stderr);
+        insta::assert_snapshot!("assess_error_bad_format", bad_format.stderr);
+    });
+}
+
+#[test]
+fn help_documents_the_command() {
+    let test = Test::new();
+    let help = test.mlops(&["assess", "--help"]);
+    help.success();
+    assert!(help.stdout.contains("--format"));
+    assert!(help.stdout.contains("Exit codes:"));
+    snapshot_settings().bind(|| insta::assert_snapshot!("help_assess", help.stdout));
+}
