@@ -102,6 +102,8 @@ fn parse_set(argument: &str) -> Result<(String, String), String> {
     answers::parse_set(argument)
 }
 
+// Each flag is a switch the user sets; grouping them into enums would not make the CLI clearer.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Args)]
 pub struct UpgradeArgs {
     /// The project, or any directory inside it [default: the current directory]
@@ -128,6 +130,20 @@ pub struct UpgradeArgs {
     /// in the working tree for review
     #[arg(long)]
     pub commit: bool,
+
+    /// When adopting a repository without a manifest: set an answer the repository does not
+    /// determine (see `mlops new --help` for the keys)
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_set)]
+    pub set: Vec<(String, String)>,
+
+    /// When adopting a repository without a manifest: read answers from a TOML or YAML file
+    #[arg(long, value_name = "FILE")]
+    pub answers: Option<PathBuf>,
+
+    /// When adopting a repository without a manifest: never prompt; use what the repository says
+    /// and the defaults
+    #[arg(long)]
+    pub no_input: bool,
 }
 
 #[derive(Debug, Args)]

@@ -8,7 +8,9 @@
 //! file and writes the new version beside it. Conflicts are written diff3-style, with labels that
 //! name the sides. Pure: bytes in, bytes out.
 
-use similar::{ConflictStyle, TextMerge};
+use std::fmt::Write as _;
+
+use similar::{MergeResolution, TextMerge};
 
 /// What to call each side in conflict markers.
 #[derive(Debug, Clone)]
@@ -78,14 +80,9 @@ pub fn merge(base: Option<&[u8]>, ours: &[u8], theirs: &[u8], labels: &Labels) -
     let ending = line_ending(&ours);
     let (base, ours_lf, theirs) = (to_lf(&base), to_lf(&ours), to_lf(&theirs));
 
-    let mut text_merge = TextMerge::from_lines(base.as_str(), ours_lf.as_str(), theirs.as_str());
-    text_merge.conflict_style(ConflictStyle::Diff3).labels(
-        &labels.base,
-        &labels.ours,
-        &labels.theirs,
-    );
-    let conflicts = text_merge.conflict_count();
-    let merged = with_ending(&text_merge.to_string(), ending);
+    let text_merge = TextMerge::from_lines(base.as_str(), ours_lf.as_str(), theirs.as_str());
+    let (merged, conflicts) = write_merge(&text_merge, labels);
+    let merged = with_ending(&merged, ending);
     if conflicts == 0 {
         Merged::Clean(merged.into_bytes())
     } else {
@@ -94,6 +91,109 @@ pub fn merge(base: Option<&[u8]>, ours: &[u8], theirs: &[u8], labels: &Labels) -
             conflicts,
         }
     }
+}
+
+/// The merged text, diff3-style, and the number of conflicts in it. A conflict whose base is
+/// empty (both sides added text at the same place, as when a file was added on both sides) is
+/// narrowed to the lines that differ, as git's zealous merge does: lines both sides added are
+/// written once.
+fn write_merge(merge: &TextMerge<'_, '_, '_, str>, labels: &Labels) -> (String, usize) {
+    let mut out = String::new();
+    let mut conflicts = 0;
+    for region in merge.regions() {
+        let ours = side_lines(region.ours_range(), |index| merge.ours_line(index));
+        match region.resolution() {
+            MergeResolution::Theirs => {
+                push_lines(
+                    &mut out,
+                    &side_lines(region.theirs_range(), |index| merge.theirs_line(index)),
+                );
+            }
+            MergeResolution::Conflict => {
+                let base = side_lines(region.base_range(), |index| merge.base_line(index));
+                let theirs = side_lines(region.theirs_range(), |index| merge.theirs_line(index));
+                if base.is_empty() {
+                    conflicts += write_narrowed(&mut out, &ours, &theirs, labels);
+                } else {
+                    write_conflict(&mut out, &ours, &base, &theirs, labels);
+                    conflicts += 1;
+                }
+            }
+            _ => push_lines(&mut out, &ours),
+        }
+    }
+    (out, conflicts)
+}
+
+fn side_lines<'a>(
+    range: std::ops::Range<usize>,
+    line: impl Fn(usize) -> Option<&'a str>,
+) -> Vec<String> {
+    range
+        .map(|index| line(index).expect("a merge range is in bounds").to_owned())
+        .collect()
+}
+
+fn push_lines(out: &mut String, lines: &[String]) {
+    for line in lines {
+        out.push_str(line);
+    }
+}
+
+/// Ends the output with a newline, so that a marker starts its own line.
+fn end_line(out: &mut String) {
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+}
+
+fn write_conflict(
+    out: &mut String,
+    ours: &[String],
+    base: &[String],
+    theirs: &[String],
+    labels: &Labels,
+) {
+    end_line(out);
+    let _ = writeln!(out, "<<<<<<< {}", labels.ours);
+    push_lines(out, ours);
+    end_line(out);
+    let _ = writeln!(out, "||||||| {}", labels.base);
+    push_lines(out, base);
+    end_line(out);
+    out.push_str("=======\n");
+    push_lines(out, theirs);
+    end_line(out);
+    let _ = writeln!(out, ">>>>>>> {}", labels.theirs);
+}
+
+/// Writes what both sides added at one place: lines they share once, each stretch where they
+/// differ as a conflict. Returns the number of conflicts.
+fn write_narrowed(out: &mut String, ours: &[String], theirs: &[String], labels: &Labels) -> usize {
+    let mut conflicts = 0;
+    let (mut pending_ours, mut pending_theirs): (Vec<String>, Vec<String>) =
+        (Vec::new(), Vec::new());
+    let mut flush =
+        |out: &mut String, pending_ours: &mut Vec<String>, pending_theirs: &mut Vec<String>| {
+            if !pending_ours.is_empty() || !pending_theirs.is_empty() {
+                write_conflict(out, pending_ours, &[], pending_theirs, labels);
+                conflicts += 1;
+                pending_ours.clear();
+                pending_theirs.clear();
+            }
+        };
+    for op in similar::capture_diff_slices(similar::Algorithm::Myers, ours, theirs) {
+        let (old, new) = (op.old_range(), op.new_range());
+        if op.tag() == similar::DiffTag::Equal {
+            flush(out, &mut pending_ours, &mut pending_theirs);
+            push_lines(out, &ours[old]);
+        } else {
+            pending_ours.extend_from_slice(&ours[old]);
+            pending_theirs.extend_from_slice(&theirs[new]);
+        }
+    }
+    flush(out, &mut pending_ours, &mut pending_theirs);
+    conflicts
 }
 
 /// `theirs` in the user's line endings: what replaces a file the user only re-encoded.
@@ -191,11 +291,36 @@ mod tests {
     }
 
     #[test]
-    fn both_sides_adding_different_files_conflict() {
-        let merged = merge(None, b"mine\n", b"theirs\n", &labels());
+    fn both_sides_adding_different_files_conflict_only_where_they_differ() {
+        let merged = merge(
+            None,
+            b"shared\nmine\nend\n",
+            b"shared\ntheirs\nend\n",
+            &labels(),
+        );
+        let expected =
+            "shared\n<<<<<<< yours\nmine\n||||||| level 1\n=======\ntheirs\n>>>>>>> level 2\nend\n";
+        assert_eq!(
+            merged,
+            Merged::Conflicted {
+                content: expected.as_bytes().to_vec(),
+                conflicts: 1
+            }
+        );
+        let whole = merge(None, b"mine\n", b"theirs\n", &labels());
         assert!(
-            matches!(merged, Merged::Conflicted { conflicts: 1, .. }),
-            "{merged:?}"
+            matches!(whole, Merged::Conflicted { conflicts: 1, .. }),
+            "{whole:?}"
+        );
+    }
+
+    #[test]
+    fn a_last_line_without_newline_still_gets_markers_on_their_own_lines() {
+        check(
+            "a\nb",
+            "a\nmine",
+            "a\ntheirs",
+            "1 conflict(s)\na\n<<<<<<< yours\nmine\n||||||| level 1\nb\n=======\ntheirs\n>>>>>>> level 2\n",
         );
     }
 

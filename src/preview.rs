@@ -272,6 +272,8 @@ pub struct Report<'a> {
     pub from_level: u8,
     pub to_level: u8,
     pub committed: bool,
+    /// The assessed level a repository without a manifest was adopted at, or `null`.
+    pub adopted_at_level: Option<u8>,
     pub conflicted_paths: Vec<String>,
     pub steps: Vec<StepReport<'a>>,
 }

@@ -201,9 +201,9 @@ fn parent_of(target: &Path) -> &Path {
     }
 }
 
-fn gather_given(args: &NewArgs) -> anyhow::Result<Given> {
-    let mut given = Given::default();
-    if let Some(path) = &args.answers {
+/// Reads `--answers FILE` into `given`; shared with `upgrade`, which takes it when adopting.
+pub(crate) fn read_answers_file(given: &mut Given, path: Option<&Path>) -> anyhow::Result<()> {
+    if let Some(path) = path {
         let text = std::fs::read_to_string(path).map_err(|error| {
             Usage(format!(
                 "cannot read the answers file `{}`: {error}",
@@ -213,6 +213,12 @@ fn gather_given(args: &NewArgs) -> anyhow::Result<Given> {
         given.file = answers::parse_answers_file(path, &text)?;
         given.file_path = Some(path.display().to_string());
     }
+    Ok(())
+}
+
+fn gather_given(args: &NewArgs) -> anyhow::Result<Given> {
+    let mut given = Given::default();
+    read_answers_file(&mut given, args.answers.as_deref())?;
     let mut flags: BTreeMap<String, String> = args.set.iter().cloned().collect();
     if let Some(name) = &args.name {
         flags.insert("project_name".to_owned(), name.clone());
@@ -224,7 +230,7 @@ fn gather_given(args: &NewArgs) -> anyhow::Result<Given> {
     Ok(given)
 }
 
-fn machine_defaults(target: &Path) -> Defaults {
+pub(crate) fn machine_defaults(target: &Path) -> Defaults {
     let (name, email) = git::configured_identity();
     Defaults {
         project_name: target
@@ -235,7 +241,7 @@ fn machine_defaults(target: &Path) -> Defaults {
     }
 }
 
-fn level_labels() -> Vec<String> {
+pub(crate) fn level_labels() -> Vec<String> {
     bundle::all()
         .iter()
         .map(|bundle| {

@@ -7,32 +7,49 @@
 //! A step that leaves conflicts is the last one: later levels wait until they are resolved.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
+use crate::answers::{self, Given, LEVEL_KEY};
 use crate::apply::{self, FileWrite};
 use crate::cli::{Format, UpgradeArgs};
+use crate::commands::new;
 use crate::exit::{ExitStatus, Refused, Usage};
 use crate::manifest::{MANIFEST_PATH, Manifest};
 use crate::plan::{self, Base, BaseSource, OursFile, Plan, StepInput, base_store_path};
 use crate::preview::{self, Outcome};
+use crate::prompt::TerminalPrompter;
 use crate::tree::{RelPath, Tree};
-use crate::{base, bundle, git, render};
+use crate::{adopt, assess, base, bundle, git, render, scan};
 
 pub fn run(args: &UpgradeArgs) -> anyhow::Result<ExitStatus> {
     let start = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
     if !start.is_dir() {
         return Err(Usage(format!("`{}` is not a directory", start.display())).into());
     }
-    let root = find_project_root(&start)?;
-    let manifest_text = std::fs::read_to_string(root.join(MANIFEST_PATH))
-        .with_context(|| format!("could not read `{}`", root.join(MANIFEST_PATH).display()))?;
-    let manifest = Manifest::parse(
-        &manifest_text,
-        &root.join(MANIFEST_PATH).display().to_string(),
-    )?;
+    let (root, manifest, adoption) = if let Some(root) = find_project_root(&start)? {
+        if !args.set.is_empty() || args.answers.is_some() {
+            return Err(Usage(format!(
+                "`--set` and `--answers` apply only when adopting a repository without a manifest; this \
+                 project's answers are recorded in `{MANIFEST_PATH}`"
+            ))
+            .into());
+        }
+        let manifest_path = root.join(MANIFEST_PATH);
+        let text = std::fs::read_to_string(&manifest_path)
+            .with_context(|| format!("could not read `{}`", manifest_path.display()))?;
+        let manifest = Manifest::parse(&text, &manifest_path.display().to_string())?;
+        (root, manifest, None)
+    } else {
+        let adoption = adopt_repository(&start, args)?;
+        (
+            adoption.root.clone(),
+            adoption.manifest.clone(),
+            Some(adoption),
+        )
+    };
     let target = target_level(manifest.level, args.to)?;
     let repository = git::repository_of(&root);
 
@@ -55,7 +72,16 @@ pub fn run(args: &UpgradeArgs) -> anyhow::Result<ExitStatus> {
     if !args.dry_run {
         committed = write(&root, repository.as_ref(), &plans, args.commit)?;
     }
-    print(args.format, &manifest, &root, &plans, outcome, committed)?;
+    let adopted = adoption.as_ref().map(|adoption| adoption.assessed_level);
+    print(
+        args.format,
+        &manifest,
+        &root,
+        &plans,
+        outcome,
+        committed,
+        adopted,
+    )?;
     Ok(if outcome == Outcome::Conflicts {
         ExitStatus::Conflicts
     } else {
@@ -63,22 +89,159 @@ pub fn run(args: &UpgradeArgs) -> anyhow::Result<ExitStatus> {
     })
 }
 
-/// The nearest directory at or above `start` that holds a manifest.
-fn find_project_root(start: &Path) -> anyhow::Result<PathBuf> {
+/// The nearest directory at or above `start` that holds a manifest, or `None` if there is none
+/// and the repository never had one (it is then adopted). A manifest deleted from a project that
+/// git knows had one is refused instead, with the way back.
+fn find_project_root(start: &Path) -> anyhow::Result<Option<PathBuf>> {
     let absolute = start
         .canonicalize()
         .with_context(|| format!("could not resolve `{}`", start.display()))?;
     for directory in absolute.ancestors() {
         if directory.join(MANIFEST_PATH).is_file() {
-            return Ok(directory.to_path_buf());
+            return Ok(Some(directory.to_path_buf()));
         }
     }
-    Err(Refused(format!(
-        "no `{MANIFEST_PATH}` in `{}` or any directory above it: `mlops upgrade` works on projects made by \
-         `mlops new`; if this is one, restore the manifest from git (`git checkout -- {MANIFEST_PATH}`)",
-        start.display()
-    ))
-    .into())
+    if let Some(deleted) =
+        git::repository_of(&absolute).and_then(|repository| deleted_manifest(&repository))
+    {
+        return Err(Refused(format!(
+            "`{}` is gone from the working tree but committed in git: restore it with `git checkout -- {}`, \
+             then run `mlops upgrade` again",
+            deleted.display(),
+            deleted.display()
+        ))
+        .into());
+    }
+    Ok(None)
+}
+
+/// A repository `mlops new` did not make, ready to plan like a managed project.
+struct Adoption {
+    root: PathBuf,
+    /// The manifest it would have had at its assessed level: the answers derived from it, and
+    /// the files that are exactly what that level generates.
+    manifest: Manifest,
+    assessed_level: u8,
+}
+
+/// Derives the answers, assesses the starting level, and records as generated the files the
+/// repository has exactly as that level would generate them (an exact base, since they are
+/// identical); every other file stays the user's.
+fn adopt_repository(start: &Path, args: &UpgradeArgs) -> anyhow::Result<Adoption> {
+    let root = adoption_root(start)?;
+    let read = |name: &str| std::fs::read_to_string(root.join(name)).ok();
+    let (pyproject, setup_cfg, setup_py) =
+        (read("pyproject.toml"), read("setup.cfg"), read("setup.py"));
+    let directory_name = root
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let evidence = adopt::Evidence {
+        pyproject: pyproject.as_deref(),
+        setup_cfg: setup_cfg.as_deref(),
+        setup_py: setup_py.as_deref(),
+        packages: python_packages(&root),
+        directory_name: &directory_name,
+    };
+    let assessed_level = assess::assess(&scan::scan(&root, assess::wanted)?).level;
+
+    let mut given = Given {
+        derived: adopt::derive(&evidence),
+        ..Given::default()
+    };
+    given
+        .derived
+        .insert(LEVEL_KEY.to_owned(), assessed_level.to_string());
+    given.flags = args.set.iter().cloned().collect();
+    new::read_answers_file(&mut given, args.answers.as_deref())?;
+    let defaults = new::machine_defaults(&root);
+    let (level, answers) = if !args.no_input && std::io::stdin().is_terminal() {
+        let mut prompter = TerminalPrompter {
+            level_labels: new::level_labels(),
+        };
+        answers::resolve(&given, &defaults, Some(&mut prompter))?
+    } else {
+        answers::resolve(&given, &defaults, None)?
+    };
+
+    let mut identical = Tree::new();
+    for (path, entry) in &render::render(level, &answers)? {
+        if std::fs::read(root.join(path.as_str())).is_ok_and(|content| content == entry.content) {
+            identical.insert(path.clone(), entry.clone());
+        }
+    }
+    let manifest = Manifest::for_tree(
+        level,
+        &answers,
+        &identical,
+        vec![Manifest::step("adopt", level)],
+    );
+    Ok(Adoption {
+        root,
+        manifest,
+        assessed_level,
+    })
+}
+
+/// The directory to adopt: the nearest one at or above `start`, within its git work tree, that
+/// has Python packaging metadata; else the work tree's root; else `start`.
+fn adoption_root(start: &Path) -> anyhow::Result<PathBuf> {
+    let start = start
+        .canonicalize()
+        .with_context(|| format!("could not resolve `{}`", start.display()))?;
+    let Some(work_tree) = git::work_tree_of(&start).and_then(|tree| tree.canonicalize().ok())
+    else {
+        return Ok(start);
+    };
+    let has_metadata = |directory: &Path| {
+        ["pyproject.toml", "setup.py", "setup.cfg"]
+            .iter()
+            .any(|name| directory.join(name).is_file())
+    };
+    for directory in start.ancestors() {
+        if has_metadata(directory) {
+            return Ok(directory.to_path_buf());
+        }
+        if directory == work_tree {
+            break;
+        }
+    }
+    Ok(work_tree)
+}
+
+/// Directories with an `__init__.py` under `src/` or at the top level: `src/name` or `name`.
+fn python_packages(root: &Path) -> Vec<String> {
+    let mut packages = Vec::new();
+    for (prefix, directory) in [("src/", root.join("src")), ("", root.to_path_buf())] {
+        let Ok(entries) = std::fs::read_dir(&directory) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if entry.path().join("__init__.py").is_file() && !name.starts_with('.') {
+                packages.push(format!("{prefix}{name}"));
+            }
+        }
+    }
+    packages.sort();
+    packages
+}
+
+/// A manifest that HEAD has and the working tree lacks, as a path relative to the work tree.
+fn deleted_manifest(repository: &git2::Repository) -> Option<PathBuf> {
+    let workdir = repository.workdir()?;
+    let tree = repository.head().ok()?.peel_to_tree().ok()?;
+    let mut found = None;
+    tree.walk(git2::TreeWalkMode::PreOrder, |directory, entry| {
+        let path = Path::new(directory).join(entry.name().unwrap_or_default());
+        if path.ends_with(MANIFEST_PATH) && !workdir.join(&path).exists() {
+            found = Some(path);
+            return git2::TreeWalkResult::Abort;
+        }
+        git2::TreeWalkResult::Ok
+    })
+    .ok();
+    found
 }
 
 fn target_level(current: u8, requested: Option<u8>) -> anyhow::Result<u8> {
@@ -355,11 +518,21 @@ fn print(
     plans: &[Plan],
     outcome: Outcome,
     committed: bool,
+    adopted: Option<u8>,
 ) -> anyhow::Result<()> {
     let mut out = anstream::stdout().lock();
     match format {
         Format::Text => {
             let diffs = outcome == Outcome::DryRun;
+            if let Some(level) = adopted {
+                writeln!(
+                    out,
+                    "`{}` has no `{MANIFEST_PATH}`: adopting it at level {level}, the level `mlops assess` finds; \
+                     your existing files are yours, so any that differs from what the templates generate is a \
+                     conflict, never overwritten\n",
+                    root.display()
+                )?;
+            }
             write!(
                 out,
                 "{}",
@@ -384,6 +557,7 @@ fn print(
                 from_level: manifest.level,
                 to_level: plans.last().map_or(manifest.level, |plan| plan.to),
                 committed,
+                adopted_at_level: adopted,
                 conflicted_paths: plans
                     .iter()
                     .flat_map(Plan::conflicted_paths)

@@ -1,6 +1,7 @@
 //! The integration tests: one binary, a module per command, each running the real binaries in
 //! temporary directories through the small context in `support.rs`.
 
+mod adopt;
 mod assess;
 mod levels;
 mod new;

@@ -35,6 +35,8 @@ struct Case {
     #[serde(default)]
     delete: Vec<String>,
     #[serde(default)]
+    delete_uncommitted: Vec<String>,
+    #[serde(default)]
     crlf: Vec<String>,
     #[serde(default)]
     copy_generated: BTreeMap<String, u8>,
@@ -208,6 +210,9 @@ fn prepare(
         commit_all(&project, "The team's changes");
     }
     apply_edits(&project, &case.uncommitted);
+    for path in &case.delete_uncommitted {
+        std::fs::remove_file(project.join(path)).unwrap();
+    }
     files(&project)
 }
 
@@ -407,6 +412,7 @@ cases! {
     dirty_tree => "dirty-tree",
     corrupt_manifest => "corrupt-manifest",
     missing_manifest => "missing-manifest",
+    deleted_manifest => "deleted-manifest",
     from_a_subdirectory => "from-subdirectory",
     already_at_the_highest_level => "highest-level",
     to_below_the_current_level => "to-below-current",

@@ -1,0 +1,266 @@
+//! `mlops upgrade` on repositories without a manifest: adoption at the assessed level, answers
+//! derived from the repository, and the promise that no pre-existing file changes unless the
+//! plan reports a conflict for it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::support::{Test, files};
+
+/// Copies a repository fixture of `tests/fixtures/assess/` into `<work>/<name>` as a git
+/// repository with one commit (a fixture's `gitignore` becomes `.gitignore`).
+fn repository_from_fixture(test: &Test, shape: &str) -> std::path::PathBuf {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/assess")
+        .join(shape);
+    let destination = test.path(shape);
+    for (relative, content) in files(&source) {
+        let relative = if relative == "gitignore" {
+            ".gitignore".to_owned()
+        } else {
+            relative
+        };
+        let path = destination.join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+    commit_everything(&destination, "The team's repository");
+    destination
+}
+
+fn commit_everything(root: &Path, message: &str) {
+    let repository = git2::Repository::open(root)
+        .or_else(|_| git2::Repository::init(root))
+        .unwrap();
+    let mut index = repository.index().unwrap();
+    index
+        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+        .unwrap();
+    index.update_all(["*"], None).unwrap();
+    index.write().unwrap();
+    let tree = repository.find_tree(index.write_tree().unwrap()).unwrap();
+    let signature = git2::Signature::now("Test User", "test@example.com").unwrap();
+    let parent = repository
+        .head()
+        .ok()
+        .map(|head| head.peel_to_commit().unwrap());
+    let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+    repository
+        .commit(
+            Some("HEAD"),
+            &signature,
+            &signature,
+            message,
+            &tree,
+            &parents,
+        )
+        .unwrap();
+}
+
+/// Every file that existed before and differs after must be reported as conflicted.
+fn check_no_silent_change(
+    before: &BTreeMap<String, Vec<u8>>,
+    after: &BTreeMap<String, Vec<u8>>,
+    report: &serde_json::Value,
+) {
+    let conflicted: Vec<&str> = report["conflicted_paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|path| path.as_str().unwrap())
+        .collect();
+    for (path, content) in before {
+        let now = after.get(path);
+        assert!(now.is_some(), "`{path}` was deleted");
+        if now != Some(content) {
+            assert!(
+                conflicted.contains(&path.as_str()),
+                "`{path}` changed without a conflict being reported"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_notebooks_repository_is_adopted_at_level_0_and_taken_to_level_1() {
+    let test = Test::new();
+    let root = repository_from_fixture(&test, "notebooks-only");
+    let before = files(&root);
+
+    let dry = test.run_in(
+        "mlops",
+        &["upgrade", "--no-input", "--dry-run", "--format", "json"],
+        &root,
+        &[],
+    );
+    dry.success();
+    assert_eq!(files(&root), before, "the dry run wrote nothing");
+
+    let output = test.run_in(
+        "mlops",
+        &["upgrade", "--no-input", "--format", "json"],
+        &root,
+        &[],
+    );
+    let report: serde_json::Value = serde_json::from_str(&output.stdout).unwrap();
+    assert_eq!(report["adopted_at_level"], 0);
+    assert_eq!(report["from_level"], 0);
+    assert_eq!(report["to_level"], 1);
+    let after = files(&root);
+    check_no_silent_change(&before, &after, &report);
+    // The team's own exploration notebook sits where the templates put theirs: a conflict, so
+    // the code exits 3 and the notebook keeps the team's cells between the markers.
+    output.code(3);
+    assert!(
+        report["conflicted_paths"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|path| path == "notebooks/01-exploration.ipynb")
+    );
+    assert!(
+        after.contains_key("src/notebooks_only/app.py"),
+        "level 1's application was created"
+    );
+    let manifest = std::str::from_utf8(&after[".mlops/manifest.toml"]).unwrap();
+    assert!(manifest.contains("action = \"adopt\""));
+    assert!(manifest.contains("\nlevel = 1\n"));
+    assert_eq!(after["requirements.txt"], before["requirements.txt"]);
+}
+
+#[test]
+fn answers_come_from_pyproject_and_the_src_layout() {
+    let test = Test::new();
+    let root = test.path("repo");
+    std::fs::create_dir_all(root.join("src/churn")).unwrap();
+    std::fs::write(
+        root.join("pyproject.toml"),
+        "[project]\nname = \"churn-model\"\ndescription = \"Predicts churn\"\nrequires-python = \">=3.12\"\n\
+         authors = [{ name = \"Ada\", email = \"ada@example.com\" }]\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("src/churn/__init__.py"), "").unwrap();
+    commit_everything(&root, "start");
+
+    let output = test.run_in(
+        "mlops",
+        &["upgrade", "--no-input", "--set", "task=regression"],
+        &root,
+        &[],
+    );
+    let after = files(&root);
+    let manifest: toml::Table =
+        toml::from_str(std::str::from_utf8(&after[".mlops/manifest.toml"]).unwrap()).unwrap();
+    let answers = &manifest["answers"];
+    assert_eq!(answers["project_name"].as_str(), Some("churn-model"));
+    assert_eq!(answers["package_name"].as_str(), Some("churn"));
+    assert_eq!(answers["description"].as_str(), Some("Predicts churn"));
+    assert_eq!(answers["author"].as_str(), Some("Ada"));
+    assert_eq!(answers["python_version"].as_str(), Some("3.12"));
+    assert_eq!(answers["task"].as_str(), Some("regression"));
+    assert!(after.contains_key("src/churn/train.py"));
+    // The team's empty `__init__.py` differs from the generated one: reported, kept inside markers.
+    output.code(3);
+    assert!(
+        output
+            .stdout
+            .contains("conflict         src/churn/__init__.py"),
+        "{}",
+        output.stdout
+    );
+    // pyproject.toml differs too, and is never overwritten.
+    let pyproject = std::str::from_utf8(&after["pyproject.toml"]).unwrap();
+    assert!(pyproject.contains("<<<<<<< yours") && pyproject.contains("name = \"churn-model\""));
+}
+
+#[test]
+fn set_is_refused_when_the_project_has_a_manifest() {
+    let test = Test::new();
+    test.mlops(&["new", "demo", "--level", "0", "--no-input"])
+        .success();
+    let output = test.run_in(
+        "mlops",
+        &["upgrade", "--set", "task=regression"],
+        &test.path("demo"),
+        &[],
+    );
+    output.code(2);
+    assert!(
+        output
+            .stderr
+            .contains("apply only when adopting a repository without a manifest"),
+        "{}",
+        output.stderr
+    );
+}
+
+#[test]
+fn adopting_then_upgrading_again_never_changes_a_file_silently() {
+    let test = Test::new();
+    let root = repository_from_fixture(&test, "notebooks-only");
+    let before = files(&root);
+    let adopted = test.run_in(
+        "mlops",
+        &["upgrade", "--no-input", "--format", "json"],
+        &root,
+        &[],
+    );
+    let report: serde_json::Value = serde_json::from_str(&adopted.stdout).unwrap();
+    check_no_silent_change(&before, &files(&root), &report);
+
+    // The team resolves every conflict by keeping their side, and commits.
+    for path in report["conflicted_paths"].as_array().unwrap() {
+        let path = root.join(path.as_str().unwrap());
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, keep_yours(&text)).unwrap();
+    }
+    commit_everything(&root, "Resolve the adoption");
+    let resolved = files(&root);
+    assert_eq!(
+        resolved["notebooks/01-exploration.ipynb"],
+        before["notebooks/01-exploration.ipynb"]
+    );
+
+    // The next upgrade starts from the manifest the adoption wrote.
+    let levels = test.mlops(&["levels", "--format", "json"]);
+    let highest = serde_json::from_str::<serde_json::Value>(&levels.stdout)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .len()
+        - 1;
+    let next = test.run_in("mlops", &["upgrade", "--format", "json"], &root, &[]);
+    if highest <= 1 {
+        next.code(4);
+        assert!(
+            next.stderr.contains("already at level 1"),
+            "{}",
+            next.stderr
+        );
+        return;
+    }
+    let report: serde_json::Value = serde_json::from_str(&next.stdout).unwrap();
+    assert_eq!(report["adopted_at_level"], serde_json::Value::Null);
+    assert_eq!(report["from_level"], 1);
+    check_no_silent_change(&resolved, &files(&root), &report);
+}
+
+/// A conflicted text with every conflict resolved to the user's side.
+fn keep_yours(text: &str) -> String {
+    let mut kept = String::new();
+    let mut section = "outside";
+    for line in text.split_inclusive('\n') {
+        if line.starts_with("<<<<<<< ") {
+            section = "yours";
+        } else if line.starts_with("||||||| ") {
+            section = "base";
+        } else if line.starts_with("=======") && section != "outside" {
+            section = "theirs";
+        } else if line.starts_with(">>>>>>> ") {
+            section = "outside";
+        } else if section == "outside" || section == "yours" {
+            kept.push_str(line);
+        }
+    }
+    kept
+}
