@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
 from {{ package_name }} import registry
 from {{ package_name }}.config import TrainConfig
+from {{ package_name }}.data.ingest import IngestConfig
 from {{ package_name }}.gate import (
     HIGHER_IS_BETTER,
     GateConfig,
@@ -149,6 +152,27 @@ def test_a_worse_candidate_is_rejected(
     assert not result.passed
     assert [check.passed for check in result.checks] == [False]
     assert registry.version_by_alias(client, registry.CHAMPION).version == good.version
+
+
+def test_a_champion_that_cannot_score_a_changed_schema_stops_the_gate(
+    train_candidate: Train,
+    tracking_uri: str,
+    train_config: TrainConfig,
+    dataset: pd.DataFrame,
+    tmp_path: Path,
+) -> None:
+    registry.set_alias(MlflowClient(tracking_uri), registry.CHAMPION, train_candidate().version)
+    dropped = next(iter(train_config.features))
+    source = tmp_path / "narrower.csv"
+    dataset.drop(columns=[dropped]).to_csv(source, index=False)
+    features = {name: kind for name, kind in train_config.features.items() if name != dropped}
+    train_candidate(
+        replace(train_config, features=features),
+        IngestConfig(source=str(source), output=tmp_path / "narrower" / "dataset.csv"),
+    )
+
+    with pytest.raises(GateError, match="cannot score the candidate's test set"):
+        run(load_config(SHIPPED), reports=None)
 
 
 def test_without_a_candidate_the_gate_cannot_run(
