@@ -8,6 +8,12 @@ Nothing is tracked or versioned; see docs/maturity.md.
 Run by hand (`make train`): it loads the data that `make ingest` gathered, fits the model, prints
 its metrics and writes `models/model.joblib`, the file that is handed over to the application.
 {%- endif %}
+{%- if level >= 2 %}
+
+From level 2, `make train` runs the tracked pipeline (pipeline.py) instead, which reuses
+`evaluate` from here, as the gate does; `python -m {{ package_name }}.train` remains a quick way to
+an untracked model file.
+{%- endif %}
 """
 
 from __future__ import annotations

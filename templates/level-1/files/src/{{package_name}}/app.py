@@ -3,27 +3,43 @@
 `GET /health` says whether a model is loaded, `GET /version` which one, and `POST /predict`
 scores rows of features. The model file comes from `MODEL_PATH` (default `models/model.joblib`);
 run it with `make serve`, or `uvicorn {{ package_name }}.app:app`.
+{%- if level >= 2 %}
+
+Set `MODEL_URI` to serve a registered version instead, such as `models:/{{ package_name }}@champion`
+(with `MLFLOW_TRACKING_URI` if the registry is not the local `mlflow.db`). Loading and predicting go
+through the scoring module, score.py, which batch scoring shares.
+{%- endif %}
 """
 
 from __future__ import annotations
-
+{% if level < 2 %}
 import hashlib
+{%- endif %}
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+{%- if level < 2 %}
 from dataclasses import dataclass
+{%- endif %}
 from pathlib import Path
 from typing import Any
-
+{% if level < 2 %}
 import joblib
+{%- endif %}
 import pandas as pd
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from . import __version__
+from . import __version__{% if level >= 2 %}, score{% endif %}
+{%- if level >= 2 %}
+from .score import LoadedModel
+{%- endif %}
 
 MODEL_PATH_ENV = "MODEL_PATH"
+{%- if level >= 2 %}
+MODEL_URI_ENV = "MODEL_URI"
+{%- endif %}
 DEFAULT_MODEL_PATH = Path("models/model.joblib")
 MAX_ROWS = 1000
 
@@ -56,8 +72,11 @@ class Version(BaseModel):
     model_path: str
     model_sha256: str | None
     features: list[str]
+{%- if level >= 2 %}
+    model_version: str | None = None
+{%- endif %}
 
-
+{% if level < 2 %}
 @dataclass(frozen=True)
 class LoadedModel:
     path: Path
@@ -75,9 +94,16 @@ def load_model(path: Path) -> LoadedModel:
         raise ValueError(f"{path}: the model does not record its feature names")
     return LoadedModel(path, model, hashlib.sha256(content).hexdigest(), features)
 
-
+{% endif %}
 def model_path_from_env() -> Path:
     return Path(os.environ.get(MODEL_PATH_ENV, str(DEFAULT_MODEL_PATH)))
+{%- if level >= 2 %}
+
+
+def model_source_from_env() -> str | Path:
+    """`MODEL_URI` (a registered version) if it is set, else `MODEL_PATH` (a model file)."""
+    return os.environ.get(MODEL_URI_ENV) or model_path_from_env()
+{%- endif %}
 
 
 def check_schema(rows: list[dict[str, float]], features: list[str]) -> None:
@@ -98,9 +124,15 @@ def create_app(model_path: Path | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+{%- if level >= 2 %}
+        source = model_path or model_source_from_env()
+        app.state.model = score.load_available_model(source)
+        app.state.model_path = source
+{%- else %}
         path = model_path or model_path_from_env()
         app.state.model = load_model(path) if path.exists() else None
         app.state.model_path = path
+{%- endif %}
         yield
 
     app = FastAPI(title={{ project_name | quoted }}, version=__version__, lifespan=lifespan)
@@ -127,6 +159,9 @@ def create_app(model_path: Path | None = None) -> FastAPI:
             model_path=str(request.app.state.model_path),
             model_sha256=model.sha256 if model else None,
             features=model.features if model else [],
+{%- if level >= 2 %}
+            model_version=model.version if model else None,
+{%- endif %}
         )
 
     @app.post("/predict", response_model=PredictResponse)
@@ -134,7 +169,16 @@ def create_app(model_path: Path | None = None) -> FastAPI:
         model = loaded(request)
         check_schema(body.rows, model.features)
         frame = pd.DataFrame(body.rows, columns=model.features)
+{%- if level >= 2 %}
+        scored = score.predict(model, frame)
+        return PredictResponse(
+            predictions=scored.predictions,
 {%- if is_classification %}
+            probabilities=scored.probabilities,
+{%- endif %}
+            model_sha256=model.sha256,
+        )
+{%- elif is_classification %}
         predictions = model.model.predict(frame)
         probabilities = model.model.predict_proba(frame)[:, 1]
         return PredictResponse(
