@@ -553,6 +553,21 @@ impl<'de> Deserialize<'de> for ScalarValue {
     }
 }
 
+/// The answers of a project called `demo`, for tests.
+#[cfg(test)]
+pub(crate) fn example() -> Answers {
+    Answers {
+        project_name: "demo".to_owned(),
+        package_name: "demo".to_owned(),
+        description: "A demo".to_owned(),
+        author: "Ada".to_owned(),
+        author_email: String::new(),
+        python_version: "3.11".to_owned(),
+        task: "classification".to_owned(),
+        ci_provider: "github".to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -59,36 +59,12 @@ pub fn recover(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::answers::Answers;
-    use crate::tree::{Entry, Ownership};
-
-    fn tree(files: &[(&str, &str)]) -> Tree {
-        let mut tree = Tree::new();
-        for (name, content) in files {
-            let entry = Entry {
-                content: content.as_bytes().to_vec(),
-                executable: false,
-                ownership: Ownership::Generated,
-                level: 0,
-            };
-            tree.insert(RelPath::new(name).unwrap(), entry);
-        }
-        tree
-    }
+    use crate::answers::example;
 
     #[test]
     fn each_source_is_tried_in_order_and_checked() {
-        let answers = Answers {
-            project_name: "demo".to_owned(),
-            package_name: "demo".to_owned(),
-            description: "d".to_owned(),
-            author: "a".to_owned(),
-            author_email: String::new(),
-            python_version: "3.11".to_owned(),
-            task: "classification".to_owned(),
-            ci_provider: "github".to_owned(),
-        };
-        let generated = tree(&[
+        let answers = example();
+        let generated = Tree::from_texts(&[
             ("rendered", "r\n"),
             ("stored", "s\n"),
             ("in_git", "g\n"),
@@ -96,7 +72,7 @@ mod tests {
         ]);
         let manifest = Manifest::for_tree(0, &answers, &generated, vec![]);
         // Today's templates render `stored`, `in_git` and `lost` differently.
-        let rendered_now = tree(&[
+        let rendered_now = Tree::from_texts(&[
             ("rendered", "r\n"),
             ("stored", "changed\n"),
             ("in_git", "changed\n"),

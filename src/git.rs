@@ -56,28 +56,7 @@ pub fn commit_all(repository: &Repository, message: &str) -> anyhow::Result<()> 
     index
         .add_all(["*"], IndexAddOption::DEFAULT, None)
         .context("could not stage the files")?;
-    index.write().context("could not write the git index")?;
-    let tree_id = index.write_tree().context("could not write the git tree")?;
-    let tree = repository
-        .find_tree(tree_id)
-        .context("could not read the git tree back")?;
-    let signature = signature(repository)?;
-    let parent = match repository.head() {
-        Ok(head) => Some(head.peel_to_commit().context("HEAD is not a commit")?),
-        Err(_) => None,
-    };
-    let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
-    repository
-        .commit(
-            Some("HEAD"),
-            &signature,
-            &signature,
-            message,
-            &tree,
-            &parents,
-        )
-        .context("could not commit")?;
-    Ok(())
+    commit_index(repository, &mut index, message)
 }
 
 /// The repository whose work tree contains `path`, if any.
@@ -151,6 +130,15 @@ pub fn commit_paths<'a>(
                 .with_context(|| format!("could not stage the removal of `{path}`"))?;
         }
     }
+    commit_index(repository, &mut index, message)
+}
+
+/// Writes the staged index and commits it on HEAD (the first commit if there is none).
+fn commit_index(
+    repository: &Repository,
+    index: &mut git2::Index,
+    message: &str,
+) -> anyhow::Result<()> {
     index.write().context("could not write the git index")?;
     let tree_id = index.write_tree().context("could not write the git tree")?;
     let tree = repository

@@ -198,28 +198,15 @@ fn describe_toml_error(text: &str, error: &toml::de::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tree::Entry;
+    use crate::answers::example;
 
     fn sample() -> Manifest {
-        let mut tree = Tree::new();
-        let entry = Entry {
-            content: b"hello\n".to_vec(),
-            executable: false,
-            ownership: Ownership::Generated,
-            level: 0,
-        };
-        tree.insert(RelPath::new("README.md").unwrap(), entry);
-        let answers = Answers {
-            project_name: "demo".to_owned(),
-            package_name: "demo".to_owned(),
-            description: "A demo".to_owned(),
-            author: "Ada".to_owned(),
-            author_email: String::new(),
-            python_version: "3.11".to_owned(),
-            task: "classification".to_owned(),
-            ci_provider: "github".to_owned(),
-        };
-        Manifest::for_tree(1, &answers, &tree, vec![Manifest::step("new", 1)])
+        let tree = Tree::from_texts(&[(
+            "README.md",
+            "hello
+",
+        )]);
+        Manifest::for_tree(1, &example(), &tree, vec![Manifest::step("new", 1)])
     }
 
     fn check(text: &str, expected: &str) {

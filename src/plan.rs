@@ -506,43 +506,18 @@ pub fn resulting_blob(change: &Change) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::answers::Answers;
-    use crate::tree::Entry;
+    use crate::answers::example;
 
     fn path(text: &str) -> RelPath {
         RelPath::new(text).unwrap()
     }
 
-    fn answers() -> Answers {
-        Answers {
-            project_name: "demo".to_owned(),
-            package_name: "demo".to_owned(),
-            description: "d".to_owned(),
-            author: "a".to_owned(),
-            author_email: String::new(),
-            python_version: "3.11".to_owned(),
-            task: "classification".to_owned(),
-            ci_provider: "github".to_owned(),
-        }
-    }
-
     fn tree(files: &[(&str, &str)]) -> Tree {
-        let mut tree = Tree::new();
-        for (name, content) in files {
-            let ownership = if name.starts_with("seeded") {
-                Ownership::Seeded
-            } else {
-                Ownership::Generated
-            };
-            tree.insert(
-                path(name),
-                Entry {
-                    content: content.as_bytes().to_vec(),
-                    executable: false,
-                    ownership,
-                    level: 0,
-                },
-            );
+        let mut tree = Tree::from_texts(files);
+        for (name, _) in files.iter().filter(|(name, _)| name.starts_with("seeded")) {
+            let mut entry = tree.remove(&path(name)).unwrap();
+            entry.ownership = Ownership::Seeded;
+            tree.insert(path(name), entry);
         }
         tree
     }
@@ -556,7 +531,7 @@ mod tests {
         expected: &str,
     ) {
         let base_tree = tree(base);
-        let manifest = Manifest::for_tree(0, &answers(), &base_tree, vec![]);
+        let manifest = Manifest::for_tree(0, &example(), &base_tree, vec![]);
         let bases = base_tree
             .iter()
             .map(|(path, entry)| {
@@ -675,7 +650,7 @@ mod tests {
     #[test]
     fn the_base_store_keeps_what_was_generated_for_diverging_files() {
         let base_tree = tree(&[("kept", "1\n"), ("updated", "1\n")]);
-        let manifest = Manifest::for_tree(0, &answers(), &base_tree, vec![]);
+        let manifest = Manifest::for_tree(0, &example(), &base_tree, vec![]);
         let bases = base_tree
             .iter()
             .map(|(path, entry)| {

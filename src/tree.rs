@@ -159,6 +159,24 @@ impl Tree {
     }
 }
 
+#[cfg(test)]
+impl Tree {
+    /// Text files generated at level 0, for tests.
+    pub(crate) fn from_texts(files: &[(&str, &str)]) -> Self {
+        let mut tree = Self::new();
+        for (path, content) in files {
+            let entry = Entry {
+                content: content.as_bytes().to_vec(),
+                executable: false,
+                ownership: Ownership::Generated,
+                level: 0,
+            };
+            tree.insert(RelPath::new(path).expect("a valid test path"), entry);
+        }
+        tree
+    }
+}
+
 impl<'a> IntoIterator for &'a Tree {
     type Item = (&'a RelPath, &'a Entry);
     type IntoIter = std::collections::btree_map::Iter<'a, RelPath, Entry>;

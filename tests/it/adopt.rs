@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::support::{Test, files};
+use crate::support::{Test, commit_everything, files};
 
 /// Copies a repository fixture of `tests/fixtures/assess/` into `<work>/<name>` as a git
 /// repository with one commit (a fixture's `gitignore` becomes `.gitignore`).
@@ -26,35 +26,6 @@ fn repository_from_fixture(test: &Test, shape: &str) -> std::path::PathBuf {
     }
     commit_everything(&destination, "The team's repository");
     destination
-}
-
-fn commit_everything(root: &Path, message: &str) {
-    let repository = git2::Repository::open(root)
-        .or_else(|_| git2::Repository::init(root))
-        .unwrap();
-    let mut index = repository.index().unwrap();
-    index
-        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-        .unwrap();
-    index.update_all(["*"], None).unwrap();
-    index.write().unwrap();
-    let tree = repository.find_tree(index.write_tree().unwrap()).unwrap();
-    let signature = git2::Signature::now("Test User", "test@example.com").unwrap();
-    let parent = repository
-        .head()
-        .ok()
-        .map(|head| head.peel_to_commit().unwrap());
-    let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
-    repository
-        .commit(
-            Some("HEAD"),
-            &signature,
-            &signature,
-            message,
-            &tree,
-            &parents,
-        )
-        .unwrap();
 }
 
 /// Every file that existed before and differs after must be reported as conflicted.

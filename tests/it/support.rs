@@ -216,3 +216,33 @@ pub fn make_read_only(dir: &Path) -> impl Drop + use<> {
     }
     Unlock(dir.to_path_buf(), is_root)
 }
+
+/// Stages every file under `root` (a git repository, created if needed) and commits it.
+pub fn commit_everything(root: &Path, message: &str) {
+    let repository = git2::Repository::open(root)
+        .or_else(|_| git2::Repository::init(root))
+        .unwrap();
+    let mut index = repository.index().unwrap();
+    index
+        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+        .unwrap();
+    index.update_all(["*"], None).unwrap();
+    index.write().unwrap();
+    let tree = repository.find_tree(index.write_tree().unwrap()).unwrap();
+    let signature = git2::Signature::now("Test User", "test@example.com").unwrap();
+    let parent = repository
+        .head()
+        .ok()
+        .map(|head| head.peel_to_commit().unwrap());
+    let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+    repository
+        .commit(
+            Some("HEAD"),
+            &signature,
+            &signature,
+            message,
+            &tree,
+            &parents,
+        )
+        .unwrap();
+}

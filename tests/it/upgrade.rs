@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::support::{Output, Test, files, make_read_only, snapshot_settings};
+use crate::support::{Output, Test, commit_everything, files, make_read_only, snapshot_settings};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -124,29 +124,6 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-fn commit_all(project: &Path, message: &str) {
-    let repository = git2::Repository::open(project).unwrap();
-    let mut index = repository.index().unwrap();
-    index
-        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-        .unwrap();
-    index.update_all(["*"], None).unwrap();
-    index.write().unwrap();
-    let tree = repository.find_tree(index.write_tree().unwrap()).unwrap();
-    let signature = git2::Signature::now("Test User", "test@example.com").unwrap();
-    let parent = repository.head().unwrap().peel_to_commit().unwrap();
-    repository
-        .commit(
-            Some("HEAD"),
-            &signature,
-            &signature,
-            message,
-            &tree,
-            &[&parent],
-        )
-        .unwrap();
-}
-
 fn redact(text: &str, test: &Test) -> String {
     let root = test.path("demo").canonicalize().unwrap();
     text.replace(&root.display().to_string(), "[ROOT]")
@@ -207,7 +184,7 @@ fn prepare(
         std::fs::write(project.join(path), content.replace('\n', "\r\n")).unwrap();
     }
     if case.commit {
-        commit_all(&project, "The team's changes");
+        commit_everything(&project, "The team's changes");
     }
     apply_edits(&project, &case.uncommitted);
     for path in &case.delete_uncommitted {
@@ -515,7 +492,7 @@ fn to_walks_each_level_and_stops_at_the_first_conflict() {
         .unwrap()
         .replace("first: level 0", "first: ours");
     std::fs::write(&notes, text).unwrap();
-    commit_all(&project, "edit");
+    commit_everything(&project, "edit");
     let output = test.run_in(
         "mlops-upgrade",
         &["--to", "2", "--format", "json"],
@@ -558,7 +535,7 @@ fn a_merged_file_has_its_exact_base_in_a_fresh_clone_after_the_generator_changed
             .replace("last: level 0", "last: ours"),
     )
     .unwrap();
-    commit_all(&project, "edit");
+    commit_everything(&project, "edit");
     test.run_in("mlops", &["upgrade", "--commit"], &project, &old_env)
         .success();
     let stored = project.join(".mlops/base/NOTES.md.base");
