@@ -6,7 +6,8 @@ Without a URL they are not collected at all, so the unit run (`pytest`) needs no
 offline.
 
 `EXPECTED_MODEL_VERSION`, when set, is the version the service must serve. configs/release.yaml
-holds the latency budget, the known cases and the behavioural expectations. The rows come from
+(or the file `RELEASE_CONFIG` names) holds the latency budget, the known cases and the
+behavioural expectations. The rows come from
 the project's data (`RELEASE_DATA`, a CSV file with the features and `target`; default: the data
 `make ingest` gathers). Every request carries a `synthetic:` key, so reports leave them out.
 """
@@ -31,7 +32,8 @@ from {{ package_name }}.data.ingest import load_dataset
 from {{ package_name }}.prediction_log import SYNTHETIC_PREFIX
 
 BASE_URL = os.environ.get("RELEASE_BASE_URL", "").rstrip("/")
-SETTINGS = Path(__file__).resolve().parents[2] / "configs" / "release.yaml"
+SHIPPED_SETTINGS = Path(__file__).resolve().parents[2] / "configs" / "release.yaml"
+SETTINGS = Path(os.environ.get("RELEASE_CONFIG") or SHIPPED_SETTINGS)
 
 if not BASE_URL:
     # No service to test: collect nothing.
