@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+import pandas as pd
 import pytest
 
 from {{ package_name }}.ab_report import build, compare, main
@@ -74,10 +74,10 @@ def test_per_variant_metrics_and_a_clear_winner(
 
 
 def test_equal_variants_are_undecided() -> None:
-    same = np.array([1.0, 0.0] * 50)
+    same, right = pd.Series([1.0, 0.0] * 50), pd.Series([1.0] * 100)
     assert compare(same, same.copy()).better == "undecided"
-    assert compare(same, np.ones(100)).better == "challenger"
-    assert compare(np.ones(100), same).better == "champion"
+    assert compare(same, right).better == "challenger"
+    assert compare(right, same).better == "champion"
 {%- else %}
 
 
@@ -106,7 +106,7 @@ def test_per_variant_metrics_and_a_clear_winner(
 
 
 def test_equal_variants_are_undecided() -> None:
-    errors = np.array([1.0, 3.0] * 50)
+    errors = pd.Series([1.0, 3.0] * 50)
     assert compare(errors, errors.copy()).better == "undecided"
     assert compare(errors, errors / 10).better == "challenger"
     assert compare(errors / 10, errors).better == "champion"

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+import pandas as pd
 {%- if is_classification %}
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 {%- else %}
@@ -118,44 +118,44 @@ def labels_by_prediction(feedback: list[dict[str, Any]]) -> dict[str, float]:
     return labels
 
 
-def metrics(truth: np.ndarray, records: list[dict[str, Any]]) -> dict[str, float]:
+def metrics(truth: pd.Series, records: list[dict[str, Any]]) -> dict[str, float]:
     """The metrics of the labelled predictions of one variant; empty without labels."""
     if len(truth) == 0:
         return {}
-    predicted = np.array([record["prediction"] for record in records])
+    predicted = pd.Series([record["prediction"] for record in records], dtype=float)
 {%- if is_classification %}
     found = {
         "accuracy": float(accuracy_score(truth, predicted)),
         "f1": float(f1_score(truth, predicted, zero_division=0)),
-        "positive_rate": float(np.mean(predicted)),
+        "positive_rate": float(predicted.mean()),
     }
     if len(set(truth.tolist())) == 2:
-        probabilities = np.array([record["probability"] for record in records])
+        probabilities = [record["probability"] for record in records]
         found["roc_auc"] = float(roc_auc_score(truth, probabilities))
     return found
 {%- else %}
     found = {
         "rmse": float(root_mean_squared_error(truth, predicted)),
         "mae": float(mean_absolute_error(truth, predicted)),
-        "mean_prediction": float(np.mean(predicted)),
+        "mean_prediction": float(predicted.mean()),
     }
-    if len(truth) >= 2 and float(np.var(truth)) > 0:
+    if len(truth) >= 2 and float(truth.var()) > 0:
         found["r2"] = float(r2_score(truth, predicted))
     return found
 {%- endif %}
 
 
-def scores(truth: np.ndarray, records: list[dict[str, Any]]) -> np.ndarray:
+def scores(truth: pd.Series, records: list[dict[str, Any]]) -> pd.Series:
     """The primary metric per labelled prediction: {% if is_classification %}1 when right, 0 when wrong{% else %}the absolute error{% endif %}."""
-    predicted = np.array([record["prediction"] for record in records], dtype=float)
+    predicted = pd.Series([record["prediction"] for record in records], dtype=float)
 {%- if is_classification %}
     return (predicted == truth).astype(float)
 {%- else %}
-    return np.abs(predicted - truth)
+    return (predicted - truth).abs()
 {%- endif %}
 
 
-def compare(champion: np.ndarray, challenger: np.ndarray) -> Comparison | None:
+def compare(champion: pd.Series, challenger: pd.Series) -> Comparison | None:
     """Challenger minus champion on the primary metric, with a normal 95% interval."""
     if len(champion) < 2 or len(challenger) < 2:
         return None
@@ -197,8 +197,8 @@ def build(predictions: list[dict[str, Any]], feedback: list[dict[str, Any]]) -> 
     for variant, version in sorted(groups, key=display_order):
         records = groups[(variant, version)]
         labelled = [record for record in records if record["prediction_id"] in labels]
-        truth = np.array([labels[record["prediction_id"]] for record in labelled], dtype=float)
-        latency = np.array([record["latency_ms"] for record in records], dtype=float)
+        truth = pd.Series([labels[record["prediction_id"]] for record in labelled], dtype=float)
+        latency = pd.Series([record["latency_ms"] for record in records], dtype=float)
         variants.append(
             VariantReport(
                 variant,
@@ -207,8 +207,8 @@ def build(predictions: list[dict[str, Any]], feedback: list[dict[str, Any]]) -> 
                 len(labelled),
                 metrics(truth, labelled),
                 {
-                    "p50": float(np.percentile(latency, 50)),
-                    "p95": float(np.percentile(latency, 95)),
+                    "p50": float(latency.quantile(0.5)),
+                    "p95": float(latency.quantile(0.95)),
                 },
             )
         )
