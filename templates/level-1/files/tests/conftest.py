@@ -3,6 +3,10 @@
 
 From level 2, also MLflow tracking stores of each test's own and the training pipeline run into
 them.
+{% endif %}
+{%- if level >= 3 %}
+From level 3, every application a test starts logs its predictions and labels in the test's own
+directory and serves no challenger unless the test gives it one.
 {% endif %}"""
 
 from __future__ import annotations
@@ -55,6 +59,26 @@ def model_path(tmp_path_factory: pytest.TempPathFactory, dataset: pd.DataFrame) 
 def sample_rows(dataset: pd.DataFrame) -> list[dict[str, float]]:
     """A few rows of features as the API receives them."""
     return dataset.drop(columns=["target"]).head(5).to_dict(orient="records")
+{%- if level >= 3 %}
+
+
+@pytest.fixture(autouse=True)
+def serving_logs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where the applications of this test log (never logs/), with no challenger by default."""
+    directory = tmp_path / "logs"
+    monkeypatch.setenv("PREDICTION_LOG", str(directory / "predictions.jsonl"))
+    monkeypatch.setenv("FEEDBACK_LOG", str(directory / "feedback.jsonl"))
+    monkeypatch.setenv("CHALLENGER_URI", "")
+    return directory
+
+
+@pytest.fixture(scope="session")
+def challenger_path(tmp_path_factory: pytest.TempPathFactory, dataset: pd.DataFrame) -> Path:
+    """A second model file, trained on another split: a challenger to the model under test."""
+    path = tmp_path_factory.mktemp("challenger") / "model.joblib"
+    train.train(dataset, path, seed=7)
+    return path
+{%- endif %}
 {%- if level >= 2 %}
 
 

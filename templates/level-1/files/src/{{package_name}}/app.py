@@ -9,6 +9,13 @@ Set `MODEL_URI` to serve a registered version instead, such as `models:/{{ packa
 (with `MLFLOW_TRACKING_URI` if the registry is not the local `mlflow.db`). Loading and predicting go
 through the scoring module, score.py, which batch scoring shares.
 {%- endif %}
+{%- if level >= 3 %}
+
+It serves a challenger next to the champion (A/B, configs/serving.yaml): each request goes to one
+of them, the same `key` always to the same one, and every prediction is logged with its variant,
+model version and latency. `POST /feedback` takes the true labels of logged predictions, which
+`make ab-report` compares per variant.
+{%- endif %}
 """
 
 from __future__ import annotations
@@ -16,6 +23,9 @@ from __future__ import annotations
 import hashlib
 {%- endif %}
 import os
+{%- if level >= 3 %}
+import time
+{%- endif %}
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 {%- if level < 2 %}
@@ -31,7 +41,10 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from . import __version__{% if level >= 2 %}, score{% endif %}
+from . import __version__{% if level >= 2 %}, score{% endif %}{% if level >= 3 %}, serving{% endif %}
+{%- if level >= 3 %}
+from .prediction_log import FeedbackLog, PredictionLog
+{%- endif %}
 {%- if level >= 2 %}
 from .score import LoadedModel
 {%- endif %}
@@ -50,6 +63,15 @@ class PredictRequest(BaseModel):
         max_length=MAX_ROWS,
         description="Rows to score, each mapping every feature name to its value.",
     )
+{%- if level >= 3 %}
+    key: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Who the request is for, a user id say: the same key always gets the same "
+        "model variant. Without one, the variant is chosen at random.",
+    )
+{%- endif %}
 
 
 class PredictResponse(BaseModel):
@@ -60,11 +82,28 @@ class PredictResponse(BaseModel):
     predictions: list[float] = Field(description="The predicted value of each row.")
 {%- endif %}
     model_sha256: str = Field(description="SHA-256 of the model file that answered.")
+{%- if level >= 3 %}
+    model_version: str | None = Field(description="The registered version that answered.")
+    variant: str = Field(description="`champion` or `challenger`: the variant that answered.")
+    prediction_ids: list[str] = Field(
+        description="The id of each row's prediction in the log: post its label to /feedback."
+    )
+{%- endif %}
 
 
 class Health(BaseModel):
     status: str
     model_loaded: bool
+{%- if level >= 3 %}
+
+
+class VariantInfo(BaseModel):
+    name: str
+    model_source: str
+    model_version: str | None
+    model_sha256: str
+    share: float = Field(description="The share of the traffic it gets.")
+{%- endif %}
 
 
 class Version(BaseModel):
@@ -74,6 +113,28 @@ class Version(BaseModel):
     features: list[str]
 {%- if level >= 2 %}
     model_version: str | None = None
+{%- endif %}
+{%- if level >= 3 %}
+    variants: list[VariantInfo] = []
+
+
+class Label(BaseModel):
+    prediction_id: str = Field(
+        min_length=1, max_length=64, description="The id /predict returned for the row."
+    )
+{%- if is_classification %}
+    label: int = Field(ge=0, le=1, description="The true class of the row.")
+{%- else %}
+    label: float = Field(allow_inf_nan=False, description="The true value of the row.")
+{%- endif %}
+
+
+class FeedbackRequest(BaseModel):
+    labels: list[Label] = Field(min_length=1, max_length=MAX_ROWS)
+
+
+class FeedbackResponse(BaseModel):
+    received: int
 {%- endif %}
 
 {% if level < 2 %}
@@ -117,6 +178,28 @@ def check_schema(rows: list[dict[str, float]], features: list[str]) -> None:
                 status_code=422,
                 detail={"row": index, "missing": missing, "unexpected": unexpected},
             )
+{%- if level >= 3 %}
+
+
+def variants(app: FastAPI) -> list[VariantInfo]:
+    """The models the application serves, with the share of the traffic each gets."""
+    share = app.state.router.challenger_share
+    served = [
+        (serving.CHAMPION, app.state.model, 1.0 - share),
+        (serving.CHALLENGER, app.state.challenger, share),
+    ]
+    return [
+        VariantInfo(
+            name=name,
+            model_source=model.source,
+            model_version=model.version,
+            model_sha256=model.sha256,
+            share=round(traffic, 6),
+        )
+        for name, model, traffic in served
+        if model is not None
+    ]
+{%- endif %}
 
 
 def create_app(model_path: Path | None = None) -> FastAPI:
@@ -132,6 +215,14 @@ def create_app(model_path: Path | None = None) -> FastAPI:
         path = model_path or model_path_from_env()
         app.state.model = load_model(path) if path.exists() else None
         app.state.model_path = path
+{%- endif %}
+{%- if level >= 3 %}
+        config = serving.load_config()
+        app.state.challenger = serving.load_challenger(config.challenger, app.state.model)
+        share = config.challenger_share if app.state.challenger else 0.0
+        app.state.router = serving.Router(share, config.salt)
+        app.state.prediction_log = PredictionLog(config.prediction_log)
+        app.state.feedback_log = FeedbackLog(config.feedback_log)
 {%- endif %}
         yield
 
@@ -162,22 +253,57 @@ def create_app(model_path: Path | None = None) -> FastAPI:
 {%- if level >= 2 %}
             model_version=model.version if model else None,
 {%- endif %}
+{%- if level >= 3 %}
+            variants=variants(request.app),
+{%- endif %}
         )
 
     @app.post("/predict", response_model=PredictResponse)
     def predict(body: PredictRequest, request: Request) -> PredictResponse:
         model = loaded(request)
+{%- if level >= 3 %}
+        started = time.perf_counter()
+        assignment = request.app.state.router.assign(body.key)
+        if assignment.variant == serving.CHALLENGER:
+            model = request.app.state.challenger
+{%- endif %}
         check_schema(body.rows, model.features)
         frame = pd.DataFrame(body.rows, columns=model.features)
 {%- if level >= 2 %}
         scored = score.predict(model, frame)
+{%- if level >= 3 %}
+        prediction_ids = request.app.state.prediction_log.record(
+            key=assignment.key,
+            variant=assignment.variant,
+            model_version=model.version,
+            model_sha256=model.sha256,
+            rows=body.rows,
+            predictions=scored.predictions,
+{%- if is_classification %}
+            probabilities=scored.probabilities,
+{%- endif %}
+            latency_ms=(time.perf_counter() - started) * 1000,
+        )
+{%- endif %}
         return PredictResponse(
             predictions=scored.predictions,
 {%- if is_classification %}
             probabilities=scored.probabilities,
 {%- endif %}
             model_sha256=model.sha256,
+{%- if level >= 3 %}
+            model_version=model.version,
+            variant=assignment.variant,
+            prediction_ids=prediction_ids,
+{%- endif %}
         )
+{%- if level >= 3 %}
+
+    @app.post("/feedback", response_model=FeedbackResponse)
+    def feedback(body: FeedbackRequest, request: Request) -> FeedbackResponse:
+        labels = [(label.prediction_id, label.label) for label in body.labels]
+        return FeedbackResponse(received=request.app.state.feedback_log.record(labels))
+{%- endif %}
 {%- elif is_classification %}
         predictions = model.model.predict(frame)
         probabilities = model.model.predict_proba(frame)[:, 1]

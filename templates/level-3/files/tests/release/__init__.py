@@ -1,0 +1,1 @@
+"""Release tests: run against a deployed service (see conftest.py)."""
