@@ -93,6 +93,10 @@ pub const QUESTIONS: &[Question] = &[
     },
 ];
 
+/// The longest package name: every template keeps its lines within ruff's 100 columns up to it,
+/// which a unit test of `render` checks.
+pub const MAX_PACKAGE_NAME: usize = 30;
+
 pub const SUPPORTED_PYTHON: &[&str] = &["3.11", "3.12", "3.13"];
 
 pub fn question(key: &str) -> Option<&'static Question> {
@@ -424,6 +428,12 @@ pub fn validate_package_name(name: &str) -> Result<(), String> {
     {
         return Err(format!(
             "`{bad}` is not allowed: use lowercase ASCII letters, digits and `_`"
+        ));
+    }
+    if name.len() > MAX_PACKAGE_NAME {
+        return Err(format!(
+            "it is longer than {MAX_PACKAGE_NAME} characters, the longest for which the generated code \
+             stays within its line length"
         ));
     }
     if KEYWORDS.contains(&name) {

@@ -257,6 +257,34 @@ mod tests {
     }
 
     #[test]
+    fn python_lines_fit_the_line_length_with_the_longest_package_name() {
+        let longest = "p".repeat(crate::answers::MAX_PACKAGE_NAME);
+        let answers = Answers {
+            package_name: longest,
+            ..answers()
+        };
+        for level in 0..=bundle::highest_level() {
+            for (path, entry) in &render(level, &answers).unwrap() {
+                if std::path::Path::new(path.as_str())
+                    .extension()
+                    .is_none_or(|extension| extension != "py")
+                {
+                    continue;
+                }
+                let text = std::str::from_utf8(&entry.content).unwrap();
+                for (number, line) in text.lines().enumerate() {
+                    assert!(
+                        line.chars().count() <= 100,
+                        "level {level}: `{path}` line {} is {} columns long: {line}",
+                        number + 1,
+                        line.chars().count()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn levels_are_cumulative() {
         for level in 1..=bundle::highest_level() {
             let lower = render(level - 1, &answers()).unwrap();

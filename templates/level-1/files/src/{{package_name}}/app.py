@@ -5,9 +5,10 @@ scores rows of features. The model file comes from `MODEL_PATH` (default `models
 run it with `make serve`, or `uvicorn {{ package_name }}.app:app`.
 {%- if level >= 2 %}
 
-Set `MODEL_URI` to serve a registered version instead, such as `models:/{{ package_name }}@champion`
-(with `MLFLOW_TRACKING_URI` if the registry is not the local `mlflow.db`). Loading and predicting go
-through the scoring module, score.py, which batch scoring shares.
+Set `MODEL_URI` to serve a registered version instead, such as
+`models:/{{ package_name }}@champion`
+(with `MLFLOW_TRACKING_URI` if the registry is not the local `mlflow.db`). Loading and predicting
+go through the scoring module, score.py, which batch scoring shares.
 {%- endif %}
 {%- if level >= 3 %}
 

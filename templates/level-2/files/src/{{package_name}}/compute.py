@@ -1,9 +1,9 @@
 """The compute that training runs on, declared in `configs/compute.yaml`.
 
-The Train workflow asks `python -m {{ package_name }}.compute` (`make compute-target`) for the
-runner and timeout of its training job, as GitHub step outputs, so where training runs is
-configuration under review rather than whichever machine someone used. Every training run records
-the machine it ran on (`describe`) next to its metrics.
+The Train workflow asks `python -m {{ package_name }}.compute`
+(`make compute-target`) for the runner and timeout of its training job, as GitHub step outputs,
+so where training runs is configuration under review rather than whichever machine someone used.
+Every training run records the machine it ran on (`describe`) next to its metrics.
 
 This module needs only PyYAML, so the workflow can run it before installing the project.
 """

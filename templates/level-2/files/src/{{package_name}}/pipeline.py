@@ -4,9 +4,9 @@ Six stages, one function each: ingest (the step of `make ingest`, configs/ingest
 (the schema in configs/train.yaml), split, fit, evaluate and register. Bad data stops the pipeline
 at validation, before anything is tracked or registered. Otherwise the run records in MLflow the
 configuration, the data's SHA-256, the git commit and the machine, with the test metrics; the model
-is logged with its signature and registered as a new version of `{{ package_name }}` with the alias
-`candidate`. The held-out test set is logged too, so that the gate (`make evaluate`) scores the
-candidate and the champion on the same rows.
+is logged with its signature and registered as a new version of `{{ package_name }}`
+with the alias `candidate`. The held-out test set is logged too, so that the gate
+(`make evaluate`) scores the candidate and the champion on the same rows.
 
 The model is also written to `models/model.joblib`, the file the application serves by default;
 its SHA-256 is a tag of the registered version, so a served file leads back to its run.

@@ -9,7 +9,8 @@ Conventions, which the gate, the release workflow and later levels rely on:
   a version that passed the gate; the promoted version records `previous_champion`, so a release
   can be undone.
 
-`python -m {{ package_name }}.registry list` shows the versions; `... promote VERSION` releases one.
+`python -m {{ package_name }}.registry list` shows the versions;
+`... promote VERSION` releases one.
 Every function takes the MLflow client to use (see `tracking.configure`) and speaks of versions
 as `RegisteredVersion`: the version number as a string, whatever the tracking store returns.
 """

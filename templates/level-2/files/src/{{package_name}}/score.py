@@ -1,13 +1,15 @@
 """Scoring: load a model and predict, for the application and for batch jobs alike.
 
-A model comes from a file (`models/model.joblib`) or from the MLflow registry by URI
-(`models:/{{ package_name }}@champion`, `models:/{{ package_name }}/3`); either way it is a fitted
-scikit-learn pipeline that records its feature names. The application (app.py) serves through
-`load_model` and `predict`; batch scoring is
+A model comes from a file (`models/model.joblib`) or from the MLflow registry by URI, such as
+`models:/{{ package_name }}@champion` or
+`models:/{{ package_name }}/3`; either way it is a fitted scikit-learn pipeline that
+records its feature names. The application (app.py) serves through `load_model` and `predict`;
+batch scoring is
 
-    python -m {{ package_name }}.score --input data.csv --output predictions.csv [--model URI]
+    python -m {{ package_name }}.score --input data.csv --output out.csv
 
-which keeps the input's columns (an id, say) and adds `prediction`{% if is_classification %} and `probability`{% endif %}.
+(`--model URI` picks another model), which keeps the input's columns (an id, say) and adds
+`prediction`{% if is_classification %} and `probability`{% endif %}.
 {%- if level >= 3 %}
 
 A model also comes from a bundle directory, which `make bundle` exports from the registry for the

@@ -1,4 +1,6 @@
-"""Compare the models in production: `python -m {{ package_name }}.ab_report` (`make ab-report`).
+"""Compare the models in production: `make ab-report`.
+
+The same as `python -m {{ package_name }}.ab_report`.
 
 Reads the prediction log and the labels that arrived through `POST /feedback` (the paths of
 configs/serving.yaml; for one prediction, the latest label counts), leaves out synthetic traffic

@@ -1,4 +1,6 @@
-"""Check data against the schema the model is trained on: `python -m {{ package_name }}.data.validate`.
+"""Check data against the schema the model is trained on.
+
+Run it as `python -m {{ package_name }}.data.validate` (`make validate`).
 
 The schema is the `features` and `target` of configs/train.yaml. `problems` lists every way a
 frame departs from it: a missing or unexpected column, a column of the wrong type or with missing

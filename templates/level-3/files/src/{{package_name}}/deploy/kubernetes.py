@@ -20,8 +20,8 @@ from . import Bundle, Deployment, Status, TargetNotConfigured
 
 GUIDE = (
     "the kubernetes target is an extension point, not an implementation: implement deploy, "
-    "status and rollback in src/{{ package_name }}/deploy/kubernetes.py, or choose `local` or "
-    "`docker` as `staging.target` in configs/deploy.yaml"
+    "status and rollback in src/{{ package_name }}/deploy/kubernetes.py, "
+    "or choose `local` or `docker` as `staging.target` in configs/deploy.yaml"
 )
 
 
