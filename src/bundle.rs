@@ -9,7 +9,6 @@
 //! module reaches the embedded directory. `MLOPS_TEMPLATES_DIR` points at a directory of the same
 //! layout to use instead, for template development and for tests with bundles of their own.
 
-use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use include_dir::{Dir, include_dir};
@@ -208,7 +207,8 @@ fn collect_files(
 }
 
 /// Template path to the level that introduced it, across all bundles.
-pub fn introduced_at() -> BTreeMap<&'static str, u8> {
+#[cfg(test)]
+fn introduced_at() -> std::collections::BTreeMap<&'static str, u8> {
     all()
         .iter()
         .flat_map(|bundle| {
@@ -242,7 +242,7 @@ mod tests {
     fn no_bundle_redefines_a_lower_level_file() {
         // A shared file has one template, in the bundle that introduced it, so that every level
         // renders it from the same source and upgrades see only the level's real changes.
-        let mut seen = BTreeMap::new();
+        let mut seen = std::collections::BTreeMap::new();
         for bundle in all() {
             for file in &bundle.files {
                 if let Some(earlier) = seen.insert(file.path, bundle.meta.level) {

@@ -196,14 +196,6 @@ fn write_narrowed(out: &mut String, ours: &[String], theirs: &[String], labels: 
     conflicts
 }
 
-/// `theirs` in the user's line endings: what replaces a file the user only re-encoded.
-pub fn in_line_ending_of(ours: &[u8], theirs: &[u8]) -> Vec<u8> {
-    match (std::str::from_utf8(ours), std::str::from_utf8(theirs)) {
-        (Ok(ours), Ok(theirs)) => with_ending(&to_lf(theirs), line_ending(ours)).into_bytes(),
-        _ => theirs.to_vec(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,9 +321,5 @@ mod tests {
         assert_eq!(line_ending("a\r\nb\r\n"), LineEnding::CrLf);
         assert_eq!(line_ending("a\nb\r\nc\n"), LineEnding::Lf);
         assert_eq!(line_ending(""), LineEnding::Lf);
-        assert_eq!(
-            in_line_ending_of(b"x\r\n", b"a\nb\n"),
-            b"a\r\nb\r\n".to_vec()
-        );
     }
 }

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::manifest::{FileRecord, Manifest};
 use crate::merge::{self, Labels, Merged};
-use crate::tree::{Ownership, RelPath, Tree, blob_id};
+use crate::tree::{Ownership, RelPath, Tree};
 
 /// What happens to one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -494,19 +494,11 @@ fn base_store_updates(
     updates
 }
 
-/// Blob id of what a change leaves at its path, for checks that recompute the manifest.
-pub fn resulting_blob(change: &Change) -> Option<String> {
-    change
-        .write
-        .as_ref()
-        .or(change.before.as_ref())
-        .map(|content| blob_id(content))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::answers::example;
+    use crate::tree::blob_id;
 
     fn path(text: &str) -> RelPath {
         RelPath::new(text).unwrap()

@@ -301,7 +301,6 @@ mod tests {
 
     #[test]
     fn only_declared_files_change_between_levels() {
-        let introduced = bundle::introduced_at();
         for level in 1..=bundle::highest_level() {
             let lower = render(level - 1, &answers()).unwrap();
             let higher = render(level, &answers()).unwrap();
@@ -341,6 +340,5 @@ mod tests {
                 );
             }
         }
-        assert!(!introduced.is_empty());
     }
 }

@@ -60,11 +60,6 @@ impl RelPath {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-
-    /// The first component, for example `.github` for `.github/workflows/ci.yml`.
-    pub fn top_level(&self) -> &str {
-        self.0.split('/').next().unwrap_or(&self.0)
-    }
 }
 
 impl TryFrom<String> for RelPath {
