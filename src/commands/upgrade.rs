@@ -29,7 +29,7 @@ pub fn run(args: &UpgradeArgs) -> anyhow::Result<ExitStatus> {
     if !start.is_dir() {
         return Err(Usage(format!("`{}` is not a directory", start.display())).into());
     }
-    let (root, manifest, adoption) = if let Some(root) = find_project_root(&start)? {
+    let (root, manifest, adopted) = if let Some(root) = find_project_root(&start)? {
         if !args.set.is_empty() || args.answers.is_some() {
             return Err(Usage(format!(
                 "`--set` and `--answers` apply only when adopting a repository without a manifest; this \
@@ -45,9 +45,9 @@ pub fn run(args: &UpgradeArgs) -> anyhow::Result<ExitStatus> {
     } else {
         let adoption = adopt_repository(&start, args)?;
         (
-            adoption.root.clone(),
-            adoption.manifest.clone(),
-            Some(adoption),
+            adoption.root,
+            adoption.manifest,
+            Some(adoption.assessed_level),
         )
     };
     let target = target_level(manifest.level, args.to)?;
@@ -72,7 +72,6 @@ pub fn run(args: &UpgradeArgs) -> anyhow::Result<ExitStatus> {
     if !args.dry_run {
         committed = write(&root, repository.as_ref(), &plans, args.commit)?;
     }
-    let adopted = adoption.as_ref().map(|adoption| adoption.assessed_level);
     print(
         args.format,
         &manifest,
