@@ -1,28 +1,28 @@
 """Post-deployment metrics: what the application tells Prometheus on `GET /metrics`.
 
-Every application has a registry of its own (so tests can start several), holding:
+Every application has a registry of its own (so tests can start several). The name of each metric
+starts with the package's, `{{ package_name }}_`:
 
-- `{{ package_name }}_requests_total{method, path, status}`: the requests answered, by route;
-- `{{ package_name }}_request_errors_total{method, path, status}`: those answered with an error
-  (a status of 400 or more, 500 for an exception);
-- `{{ package_name }}_request_latency_seconds{method, path}`: a histogram of response times;
+- `requests_total{method, path, status}`: the requests answered, by route;
+- `request_errors_total{method, path, status}`: those answered with a status of 400 or more (500
+  for an exception);
+- `request_latency_seconds{method, path}`: a histogram of response times;
 {%- if is_classification %}
-- `{{ package_name }}_predictions_total{variant, model_version, label}`: the predicted classes,
-  and `{{ package_name }}_prediction_probability{variant, model_version}`: a histogram of the
-  probabilities of class 1, the distribution of what the model says;
+- `predictions_total{variant, model_version, label}`: the classes predicted, and
+  `prediction_probability{variant, model_version}`: a histogram of the probabilities of class 1,
+  the distribution of what the model says;
 {%- else %}
-- `{{ package_name }}_predictions_total{variant, model_version}`: the rows predicted, and
-  `{{ package_name }}_prediction_value{variant, model_version}`: a histogram of the predicted
-  values, the distribution of what the model says (set `PREDICTION_BUCKETS` to the scale of the
-  target);
+- `predictions_total{variant, model_version}`: the rows predicted, and
+  `prediction_value{variant, model_version}`: a histogram of the predicted values, the
+  distribution of what the model says (`PREDICTION_BUCKETS` sets its buckets to the target's
+  scale);
 {%- endif %}
-- `{{ package_name }}_model_info{variant, model_version, model_sha256, source}`: 1 for each
-  model served, so a dashboard shows which version answers, and when a swap changed it;
-- `{{ package_name }}_model_reloads_total{outcome}`: reloads that `swapped`, found the model
-  `unchanged` or `failed`.
+- `model_info{variant, model_version, model_sha256, source}`: 1 for each model served, so a
+  dashboard shows which version answers, and when a swap changed it;
+- `model_reloads_total{outcome}`: reloads that `swapped` the model, found it `unchanged` or
+  `failed`.
 
-Paths are the routes' templates, not the URLs asked for, so unknown URLs cannot blow up the number
-of series.
+Paths are the routes' templates, not the URLs asked for, so unknown URLs cannot multiply series.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Monitoring in production, and the retraining it triggers: `make monitor`.
 
-The same as `python -m {{ package_name }}.monitor`; the scheduled Monitor workflow runs it.
+The same as `python -m {{ package_name }}.monitor`;
+the scheduled Monitor workflow runs it.
 
 1. Read the prediction log and the labels the application wrote (configs/serving.yaml; paths or
    http(s) URLs); keep the champion's own traffic of the latest version it served, leaving out
