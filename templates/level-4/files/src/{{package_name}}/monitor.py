@@ -315,7 +315,7 @@ class LocalDispatcher:
     def dispatch(self, reason: str) -> str:
         from . import gate, pipeline
 
-        print(f"retrain: {reason}")
+        print(f"training here, as the Train workflow would: {reason}", flush=True)
         if pipeline.main(self.train_args) != 0:
             return "trained locally: the pipeline failed"
         verdict = {0: "passed", 1: "failed"}.get(gate.main(self.gate_args), "could not check")

@@ -21,12 +21,17 @@ its own, so use the watcher there.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
+import json
 import logging
 import math
 import os
+import sys
 import threading
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,6 +44,7 @@ from . import score, serving
 from .score import LoadedModel
 
 RELOAD_SECONDS_ENV = "MODEL_RELOAD_SECONDS"
+RELOAD_TOKEN_ENV = "RELOAD_TOKEN"
 SWAPPED, UNCHANGED, FAILED = "swapped", "unchanged", "failed"
 
 logger = logging.getLogger(__name__)
@@ -219,3 +225,32 @@ async def stop_watcher(task: asyncio.Task[None] | None) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+def request_reload(base_url: str, token: str | None = None) -> tuple[int, dict[str, object]]:
+    """Asks the service at `base_url` to reload; its status and answer."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    url = f"{base_url.rstrip('/')}/admin/reload"
+    request = urllib.request.Request(url, data=b"", headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=300) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Swap the released model into a running service.")
+    parser.add_argument("base_url", help="the service, such as http://127.0.0.1:8000")
+    args = parser.parse_args(argv)
+    try:
+        status, answer = request_reload(args.base_url, os.environ.get(RELOAD_TOKEN_ENV))
+    except OSError as error:
+        print(f"error: {args.base_url}: {error}", file=sys.stderr)
+        return 2
+    print(f"{answer.get('outcome', status)}: {answer.get('detail', answer)}")
+    return 0 if status == 200 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
