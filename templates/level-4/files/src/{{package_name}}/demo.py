@@ -22,6 +22,7 @@ what it should (say, a request failed during the swap).
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -152,10 +153,13 @@ def swap_under_load(service: Service, rows: pd.DataFrame) -> tuple[Any, list[int
     answer and the status of every request."""
     statuses: list[int] = []
     stop = threading.Event()
-    body = {"rows": rows.head(5).to_dict(orient="records")}
+    batches = [rows.iloc[start : start + 5] for start in range(0, len(rows), 5)]
 
     def client() -> None:
-        while not stop.is_set():
+        for batch in itertools.cycle(batches):
+            if stop.is_set():
+                return
+            body = {"rows": batch.to_dict(orient="records")}
             statuses.append(call(f"{service.url}/predict", body)[0])
 
     sender = threading.Thread(target=client)

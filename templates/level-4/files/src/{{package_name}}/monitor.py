@@ -161,10 +161,10 @@ class Check:
             f"## Monitoring: the retraining policy {verdict}",
             "",
             f"Model version {self.model_version or '-'}: {self.decision.reason}.",
-            "",
         ]
         names = sorted({name for window in self.windows for name in window.metrics})
         if self.windows:
+            lines.append("")
             lines.append(
                 "| window | predictions | labelled | "
                 + "".join(f"{name} | " for name in names)
