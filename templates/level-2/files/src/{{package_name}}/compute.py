@@ -116,6 +116,14 @@ class Usage:
             "compute.estimated_cost": round(self.cost(cost_per_hour), 6),
         }
 
+    def log(self, cost_per_hour: float) -> dict[str, float]:
+        """Logs the usage to the active MLflow run, as `compute.*` metrics, and returns them."""
+        import mlflow  # here, not at the top: the workflow runs this module before installing
+
+        metrics = self.as_metrics(cost_per_hour)
+        mlflow.log_metrics(metrics)
+        return metrics
+
 
 def peak_memory_mb() -> float:
     """The peak resident memory of this process so far (Linux reports KiB, macOS bytes)."""

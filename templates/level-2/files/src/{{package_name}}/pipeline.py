@@ -213,8 +213,7 @@ def run(
         mlflow.log_dict(profile, reference.ARTIFACT)
         compute_config = compute.load_config() if compute.DEFAULT_CONFIG.exists() else None
         cost_per_hour = compute_config.cost_per_hour if compute_config else 0.0
-        used = meter.usage().as_metrics(cost_per_hour)
-        mlflow.log_metrics(used)
+        used = meter.usage().log(cost_per_hour)
 {%- endif %}
     print(
         f"register: `{registry.MODEL_NAME}` version {version.version} is the "

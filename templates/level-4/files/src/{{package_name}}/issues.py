@@ -94,13 +94,18 @@ def find_issue(github: GitHub, report: BugReport) -> dict[str, Any] | None:
     return found[0] if found else None
 
 
+def create_issue(github: GitHub, report: BugReport) -> Filed:
+    """Opens a new issue for the report (`POST /repos/<repository>/issues`)."""
+    body = {"title": report.title, "body": report.issue_body(), "labels": report.labels}
+    issue = github.request("POST", "./issues", body)
+    return Filed("opened", int(issue["number"]), str(issue.get("html_url", "")))
+
+
 def file(github: GitHub, report: BugReport) -> Filed:
     """Opens an issue for the report, or comments on (and reopens) the one it already has."""
     existing = find_issue(github, report)
     if existing is None:
-        body = {"title": report.title, "body": report.issue_body(), "labels": report.labels}
-        issue = github.request("POST", "./issues", body)
-        return Filed("opened", int(issue["number"]), str(issue.get("html_url", "")))
+        return create_issue(github, report)
     number = int(existing["number"])
     action = "updated"
     if existing.get("state") != "open":
