@@ -3,9 +3,12 @@ training reference, performance on the labels, and the policy's decision carried
 
 from __future__ import annotations
 
+import functools
 import json
+import threading
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +16,7 @@ import pandas as pd
 import pytest
 
 from {{ package_name }} import monitor, reference
+from {{ package_name }}.github import GitHub
 from {{ package_name }}.policy import Policy, Rule
 from {{ package_name }}.prediction_log import FeedbackLog, PredictionLog
 from {{ package_name }}.score import load_model, predict
@@ -24,6 +28,11 @@ PERFORMANCE = Rule("accuracy", "min", 0.9)
 {%- else %}
 PERFORMANCE = Rule("rmse", "max", 65.0)
 {%- endif %}
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
 
 
 @dataclass
@@ -278,6 +287,21 @@ def test_a_run_dispatches_training_files_the_issue_and_keeps_its_state(
     assert monitor.load_state(config.state) == [NOW, NOW + timedelta(hours=25)]
 
 
+def test_training_is_dispatched_on_the_branch_the_monitor_runs_on(
+    config: monitor.MonitoringConfig,
+) -> None:
+    github = GitHub("team/project", "token")
+    on_branch = monitor.dispatcher_for(config, github, {"GITHUB_REF_NAME": "trunk"})
+    assert on_branch == monitor.GitHubDispatcher(github, "train.yml", "trunk")
+    assert monitor.dispatcher_for(config, github, {}).ref == "main"
+    pinned = replace(config, ref="release")
+    assert monitor.dispatcher_for(pinned, github, {"GITHUB_REF_NAME": "x"}).ref == "release"
+    dry = monitor.dispatcher_for(config, None, {}).dispatch("drift")
+    assert dry.startswith("dry run: would dispatch train.yml on main")
+    nothing = monitor.dispatcher_for(replace(config, dispatch="none"), None)
+    assert isinstance(nothing, monitor.NoDispatcher)
+
+
 def test_the_state_forgets_what_no_longer_matters(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
     fired = [NOW - timedelta(days=30), NOW - timedelta(days=2), NOW]
@@ -312,6 +336,37 @@ def test_the_command_reads_the_reference_it_is_given(
     printed = capsys.readouterr().out
     assert "the retraining policy holds" in printed
     assert (tmp_path / "reports" / "monitoring" / "report.md").exists()
+
+
+def test_the_logs_can_be_urls(
+    tmp_path: Path,
+    traffic: Traffic,
+    profile: dict[str, Any],
+    dataset: pd.DataFrame,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Where production ships its logs: served here over HTTP on the loopback interface."""
+    rows = sample(dataset, 400, seed=9)
+    traffic.serve(rows, rows["target"])
+    reference.save(profile, tmp_path / "reference.json")
+    handler = functools.partial(QuietHandler, directory=str(traffic.predictions.parent))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    monkeypatch.setenv("PREDICTION_LOG", f"{base}/predictions.jsonl")
+    monkeypatch.setenv("FEEDBACK_LOG", f"{base}/feedback.jsonl")
+    monkeypatch.setenv("MONITORING_REFERENCE", str(tmp_path / "reference.json"))
+    monkeypatch.chdir(tmp_path)
+    try:
+        assert monitor.main(["--config", str(SHIPPED)]) == monitor.EXIT_OK
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    report = json.loads((tmp_path / "reports" / "monitoring" / "report.json").read_text())
+    assert [window["labelled"] for window in report["windows"]] == [200, 200]
 
 
 def test_the_reference_of_a_version_comes_from_its_training_run(

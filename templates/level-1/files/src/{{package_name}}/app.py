@@ -352,7 +352,7 @@ def create_app(model_path: Path | None = None) -> FastAPI:
         return result
 
     @app.get("/metrics", include_in_schema=False)
-    def metrics(request: Request) -> Response:
+    def prometheus_metrics(request: Request) -> Response:
         """The Prometheus metrics of this process."""
         return request.app.state.metrics.response()
 {%- endif %}

@@ -88,14 +88,14 @@ class Service:
     def __init__(self, environ: dict[str, str]) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        log = (DEMO / "server.log").open("wb")
         command = [sys.executable, "-m", "uvicorn", "{{ package_name }}.app:app"]
-        self.process = subprocess.Popen(
-            [*command, "--host", "127.0.0.1", "--port", str(self.port)],
-            env=environ,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        with (DEMO / "server.log").open("wb") as log:
+            self.process = subprocess.Popen(
+                [*command, "--host", "127.0.0.1", "--port", str(self.port)],
+                env=environ,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
 
     def wait_until_ready(self, timeout: float = 180) -> dict[str, Any]:
         deadline = time.monotonic() + timeout

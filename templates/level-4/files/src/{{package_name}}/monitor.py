@@ -30,7 +30,7 @@ import sys
 import tempfile
 import urllib.request
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -65,7 +65,7 @@ class MonitoringConfig:
     min_labels: int = 50
     dispatch: str = "github"
     workflow: str = "train.yml"
-    ref: str = "main"
+    ref: str = ""
     state: Path = Path("reports/monitoring/state.json")
     reports: Path = Path("reports/monitoring")
 
@@ -327,9 +327,12 @@ class NoDispatcher:
         return "retrain.dispatch is `none`: nothing was started"
 
 
-def dispatcher_for(config: MonitoringConfig, github: GitHub | None) -> Dispatcher:
+def dispatcher_for(
+    config: MonitoringConfig, github: GitHub | None, environ: Mapping[str, str] = os.environ
+) -> Dispatcher:
     if config.dispatch == "github":
-        return GitHubDispatcher(github, config.workflow, config.ref)
+        ref = config.ref or environ.get("GITHUB_REF_NAME") or "main"
+        return GitHubDispatcher(github, config.workflow, ref)
     if config.dispatch == "local":
         return LocalDispatcher()
     return NoDispatcher()
@@ -385,6 +388,16 @@ def reference_loader(config: MonitoringConfig) -> Callable[[str | None], dict[st
         return reference.load(TRAINING_REFERENCE)
 
     return load
+
+
+def log_location(key: str, environ: Mapping[str, str] = os.environ) -> str | None:
+    """Where a log is: its environment variable as it is (a path or a URL), else the path of
+    configs/serving.yaml."""
+    given = environ.get(serving.ENVIRONMENT[key])
+    if given is not None:
+        return given.strip() or None
+    configured = getattr(serving.load_config(environ=environ), key)
+    return str(configured) if configured else None
 
 
 def run(
@@ -446,10 +459,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load_config(args.config)
         if args.dispatch:
-            config = MonitoringConfig(**{**config.__dict__, "dispatch": args.dispatch})
-        logs = serving.load_config()
-        predictions_log = args.predictions or (logs.prediction_log and str(logs.prediction_log))
-        feedback_log = args.feedback or (logs.feedback_log and str(logs.feedback_log))
+            config = replace(config, dispatch=args.dispatch)
+        predictions_log = args.predictions or log_location("prediction_log")
+        feedback_log = args.feedback or log_location("feedback_log")
         if not predictions_log:
             raise MonitoringError("no prediction log is configured (PREDICTION_LOG)")
         github = GitHub.from_env()
