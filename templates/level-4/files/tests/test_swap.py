@@ -22,8 +22,10 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from {{ package_name }} import registry, tracking
 from {{ package_name }}.app import create_app
 from {{ package_name }}.score import load_model
+from {{ package_name }}.swap import changed, reload_interval
 
 
 class SlowModel:
@@ -235,3 +237,42 @@ def test_a_request_in_flight_finishes_on_the_old_model(
 
     assert status == 200 and before["model_sha256"] == old
     assert after["model_sha256"] == new
+
+
+def test_the_watcher_swaps_in_a_released_model_by_itself(
+    served_file: Path, challenger_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MODEL_RELOAD_SECONDS", "0.1")
+    after = sha256_of(challenger_path)
+    with TestClient(create_app(served_file)) as client:
+        replace(served_file, challenger_path)
+        deadline = time.monotonic() + 20
+        while client.get("/ready").json()["model_sha256"] != after:
+            assert time.monotonic() < deadline, "the watcher did not reload"
+            time.sleep(0.05)
+        assert 'model_reloads_total{outcome="swapped"} 1.0' in client.get("/metrics").text
+
+
+@pytest.mark.parametrize("text", ["0", "-5", "soon", "nan"])
+def test_a_bad_reload_interval_is_refused(text: str) -> None:
+    with pytest.raises(ValueError):
+        reload_interval({"MODEL_RELOAD_SECONDS": text})
+    assert reload_interval({}) is None and reload_interval({"MODEL_RELOAD_SECONDS": "30"}) == 30
+
+
+def test_the_watcher_reloads_when_the_champion_alias_moves(
+    trained_tracking_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = tracking.configure(trained_tracking_uri)
+    registry.set_alias(client, registry.CHAMPION, "1")
+    monkeypatch.setenv("MODEL_URI", registry.model_uri(alias=registry.CHAMPION))
+    with TestClient(create_app()) as app_client:
+        served = app_client.app.state.served
+        assert not changed(served), "the alias still names the version served"
+        first = registry.get_version(client, "1")
+        registry.register(client, first.source, run_id=first.run_id)
+        registry.set_alias(client, registry.CHAMPION, "2")
+        assert changed(served)
+        result = app_client.post("/admin/reload").json()
+        assert (result["outcome"], result["model_version"]) == ("swapped", "2")
+        assert not changed(served)

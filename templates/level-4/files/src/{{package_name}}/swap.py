@@ -65,11 +65,12 @@ class Served:
     loaded_at: str
 
     @property
-    def identity(self) -> tuple[str | None, str | None]:
-        """The champion's and the challenger's digests: equal identities serve the same."""
-        return (
-            self.model.sha256 if self.model else None,
-            self.challenger.sha256 if self.challenger else None,
+    def identity(self) -> tuple[tuple[str, str | None] | None, ...]:
+        """The champion's and the challenger's digests and versions: equal identities serve the
+        same."""
+        return tuple(
+            (model.sha256, model.version) if model else None
+            for model in (self.model, self.challenger)
         )
 
 
@@ -163,7 +164,8 @@ class ModelSwap:
         self._current = new
         if self._on_swap is not None:
             self._on_swap(new)
-        detail = f"now serving {version or sha256}, was {previous or old.identity[0]}"
+        was = previous or (old.model.sha256 if old.model else "nothing")
+        detail = f"now serving {version or sha256}, was {was}"
         logger.info("model swapped: %s", detail)
         return ReloadResult(SWAPPED, version, sha256, previous, detail)
 
