@@ -14,7 +14,7 @@ cache=${MLOPS_CACHE:-$HOME/.cache/mlops-scaffold}
 tools=$cache/tools
 export UV_CACHE_DIR=$cache/uv
 export UV_PYTHON_DOWNLOADS=never
-all_cases=(0 1 1-regression 2 2-regression 3 3-regression 4)
+all_cases=(0 1 1-regression 2 2-regression 3 3-regression 4 4-regression)
 
 log() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 

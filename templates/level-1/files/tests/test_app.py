@@ -64,6 +64,11 @@ def test_predict_refuses_malformed_requests(client: TestClient, body: object) ->
 
 def test_without_a_model_the_app_is_not_ready(tmp_path: Path) -> None:
     with TestClient(create_app(tmp_path / "missing.joblib")) as client:
+{%- if level >= 4 %}
+        assert client.get("/ready").status_code == 503
+        assert client.get("/health").json() == {"status": "ok", "model_loaded": False}
+{%- else %}
         assert client.get("/health").status_code == 503
+{%- endif %}
         assert client.post("/predict", json={"rows": [{"x": 1.0}]}).status_code == 503
         assert client.get("/version").json()["model_sha256"] is None

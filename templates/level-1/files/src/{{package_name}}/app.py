@@ -17,11 +17,23 @@ of them, the same `key` always to the same one, and every prediction is logged w
 model version and latency. `POST /feedback` takes the true labels of logged predictions, which
 `make ab-report` compares per variant.
 {%- endif %}
+{%- if level >= 4 %}
+
+It is observable and swaps models without downtime: `GET /metrics` answers Prometheus (metrics.py);
+`GET /health` is liveness (the process answers) and `GET /ready` readiness (a model serves);
+`POST /admin/reload` loads the configured models again and swaps them in atomically once they pass
+the readiness check, requests in flight finishing on the old ones (swap.py). With `RELOAD_TOKEN`
+set, a reload needs `Authorization: Bearer <token>`; with `MODEL_RELOAD_SECONDS`, the application
+reloads by itself when the champion alias moves.
+{%- endif %}
 """
 
 from __future__ import annotations
 {% if level < 2 %}
 import hashlib
+{%- endif %}
+{%- if level >= 4 %}
+import hmac
 {%- endif %}
 import os
 {%- if level >= 3 %}
@@ -32,6 +44,9 @@ from contextlib import asynccontextmanager
 {%- if level < 2 %}
 from dataclasses import dataclass
 {%- endif %}
+{%- if level >= 4 %}
+from dataclasses import asdict
+{%- endif %}
 from pathlib import Path
 from typing import Any
 {% if level < 2 %}
@@ -39,10 +54,13 @@ import joblib
 {%- endif %}
 import pandas as pd
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse{% if level >= 4 %}, Response{% endif %}
 from pydantic import BaseModel, Field
 
-from . import __version__{% if level >= 2 %}, score{% endif %}{% if level >= 3 %}, serving{% endif %}
+from . import __version__{% if level >= 2 %}, score{% endif %}{% if level >= 3 %}, serving{% endif %}{% if level >= 4 %}, swap{% endif %}
+{%- if level >= 4 %}
+from .metrics import ServiceMetrics
+{%- endif %}
 {%- if level >= 3 %}
 from .prediction_log import FeedbackLog, PredictionLog
 {%- endif %}
@@ -53,6 +71,9 @@ from .score import LoadedModel
 MODEL_PATH_ENV = "MODEL_PATH"
 {%- if level >= 2 %}
 MODEL_URI_ENV = "MODEL_URI"
+{%- endif %}
+{%- if level >= 4 %}
+RELOAD_TOKEN_ENV = "RELOAD_TOKEN"
 {%- endif %}
 DEFAULT_MODEL_PATH = Path("models/model.joblib")
 MAX_ROWS = 1000
@@ -136,6 +157,23 @@ class FeedbackRequest(BaseModel):
 
 class FeedbackResponse(BaseModel):
     received: int
+{%- endif %}
+{%- if level >= 4 %}
+
+
+class Readiness(BaseModel):
+    ready: bool
+    model_version: str | None
+    model_sha256: str | None
+    loaded_at: str = Field(description="When the models served were loaded (UTC).")
+
+
+class ReloadResponse(BaseModel):
+    outcome: str = Field(description="`swapped`, `unchanged` or `failed` (the old model serves).")
+    model_version: str | None
+    model_sha256: str | None
+    previous_version: str | None
+    detail: str
 {%- endif %}
 
 {% if level < 2 %}
@@ -225,9 +263,44 @@ def create_app(model_path: Path | None = None) -> FastAPI:
         app.state.prediction_log = PredictionLog(config.prediction_log)
         app.state.feedback_log = FeedbackLog(config.feedback_log)
 {%- endif %}
+{%- if level >= 4 %}
+        metrics = app.state.metrics
+
+        def swapped(served: swap.Served) -> None:
+            """Keeps the attributes above in step with what serves, and the metrics too."""
+            app.state.model, app.state.challenger = served.model, served.challenger
+            app.state.router = served.router
+            metrics.serving({serving.CHAMPION: served.model, serving.CHALLENGER: served.challenger})
+
+        served = swap.Served(
+            app.state.model, app.state.challenger, app.state.router, source, swap.now()
+        )
+        swapped(served)
+        app.state.served = swap.ModelSwap(
+            served,
+            loader=lambda: swap.load(source),
+            on_swap=swapped,
+            on_reload=lambda result: metrics.reloads.labels(result.outcome).inc(),
+        )
+        watcher = swap.start_watcher(app.state.served, swap.reload_interval())
+{%- endif %}
         yield
+{%- if level >= 4 %}
+        await swap.stop_watcher(watcher)
+{%- endif %}
 
     app = FastAPI(title={{ project_name | quoted }}, version=__version__, lifespan=lifespan)
+{%- if level >= 4 %}
+    app.state.metrics = ServiceMetrics()
+    app.middleware("http")(app.state.metrics.middleware())
+{%- endif %}
+{%- if level >= 4 %}
+
+    def loaded(served: swap.Served) -> LoadedModel:
+        if served.model is None:
+            raise HTTPException(status_code=503, detail=f"no model at {served.source}")
+        return served.model
+{%- else %}
 
     def loaded(request: Request) -> LoadedModel:
         model = request.app.state.model
@@ -235,13 +308,54 @@ def create_app(model_path: Path | None = None) -> FastAPI:
             detail = f"no model at {request.app.state.model_path}"
             raise HTTPException(status_code=503, detail=detail)
         return model
+{%- endif %}
 
     @app.get("/health", response_model=Health)
     def health(request: Request) -> Any:
         if request.app.state.model is None:
+{%- if level >= 4 %}
+            # Liveness: the process answers. Whether it can serve is for /ready to say.
+            return Health(status="ok", model_loaded=False)
+{%- else %}
             content = {"status": "no model", "model_loaded": False}
             return JSONResponse(status_code=503, content=content)
+{%- endif %}
         return Health(status="ok", model_loaded=True)
+{%- if level >= 4 %}
+
+    @app.get("/ready", response_model=Readiness)
+    def ready(request: Request) -> Any:
+        """Readiness: 200 while a model that passed its readiness check serves, else 503."""
+        served = request.app.state.served.current
+        model = served.model
+        readiness = Readiness(
+            ready=model is not None,
+            model_version=model.version if model else None,
+            model_sha256=model.sha256 if model else None,
+            loaded_at=served.loaded_at,
+        )
+        if model is None:
+            return JSONResponse(status_code=503, content=readiness.model_dump())
+        return readiness
+
+    @app.post("/admin/reload", response_model=ReloadResponse)
+    def reload(request: Request) -> Any:
+        """Loads the configured models again and swaps them in once ready; 500 if they cannot
+        be, the old models serving on."""
+        token = os.environ.get(RELOAD_TOKEN_ENV)
+        given = request.headers.get("authorization", "")
+        if token and not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            raise HTTPException(status_code=401, detail="reloading needs the bearer token")
+        result = ReloadResponse(**asdict(request.app.state.served.reload()))
+        if result.outcome == swap.FAILED:
+            return JSONResponse(status_code=500, content=result.model_dump())
+        return result
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus_metrics(request: Request) -> Response:
+        """The Prometheus metrics of this process."""
+        return request.app.state.metrics.response()
+{%- endif %}
 
     @app.get("/version", response_model=Version)
     def version(request: Request) -> Version:
@@ -261,12 +375,25 @@ def create_app(model_path: Path | None = None) -> FastAPI:
 
     @app.post("/predict", response_model=PredictResponse)
     def predict(body: PredictRequest, request: Request) -> PredictResponse:
+{%- if level >= 4 %}
+        # One snapshot of what serves, for the whole request: a model swapped in meanwhile answers
+        # the next request, never part of this one.
+        served = request.app.state.served.current
+        model = loaded(served)
+{%- else %}
         model = loaded(request)
+{%- endif %}
 {%- if level >= 3 %}
         started = time.perf_counter()
+{%- if level >= 4 %}
+        assignment = served.router.assign(body.key)
+        if assignment.variant == serving.CHALLENGER:
+            model = served.challenger
+{%- else %}
         assignment = request.app.state.router.assign(body.key)
         if assignment.variant == serving.CHALLENGER:
             model = request.app.state.challenger
+{%- endif %}
 {%- endif %}
         check_schema(body.rows, model.features)
         frame = pd.DataFrame(body.rows, columns=model.features)
@@ -285,6 +412,9 @@ def create_app(model_path: Path | None = None) -> FastAPI:
 {%- endif %}
             latency_ms=(time.perf_counter() - started) * 1000,
         )
+{%- endif %}
+{%- if level >= 4 %}
+        request.app.state.metrics.observe_predictions(assignment.variant, model.version, scored)
 {%- endif %}
         return PredictResponse(
             predictions=scored.predictions,

@@ -1,0 +1,180 @@
+"""Post-deployment metrics: what the application tells Prometheus on `GET /metrics`.
+
+Every application has a registry of its own (so tests can start several). The name of each metric
+starts with the package's, `{{ package_name }}_`:
+
+- `requests_total{method, path, status}`: the requests answered, by route;
+- `request_errors_total{method, path, status}`: those answered with a status of 400 or more (500
+  for an exception);
+- `request_latency_seconds{method, path}`: a histogram of response times;
+{%- if is_classification %}
+- `predictions_total{variant, model_version, label}`: the classes predicted, and
+  `prediction_probability{variant, model_version}`: a histogram of the probabilities of class 1,
+  the distribution of what the model says;
+{%- else %}
+- `predictions_total{variant, model_version}`: the rows predicted, and
+  `prediction_value{variant, model_version}`: a histogram of the predicted values, the
+  distribution of what the model says (`PREDICTION_BUCKETS` sets its buckets to the target's
+  scale);
+{%- endif %}
+- `model_info{variant, model_version, model_sha256, source}`: 1 for each model served, so a
+  dashboard shows which version answers, and when a swap changed it;
+- `model_reloads_total{outcome}`: reloads that `swapped` the model, found it `unchanged` or
+  `failed`.
+
+Paths are the routes' templates, not the URLs asked for, so unknown URLs cannot multiply series.
+"""
+
+from __future__ import annotations
+{% if not is_classification %}
+import os
+{%- endif %}
+import time
+from collections.abc import Awaitable, Callable
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .score import LoadedModel, Predictions
+
+NAMESPACE = "{{ package_name }}"
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+{%- if is_classification %}
+PROBABILITY_BUCKETS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+{%- else %}
+PREDICTION_BUCKETS_ENV = "PREDICTION_BUCKETS"
+PREDICTION_BUCKETS = (25.0, 50.0, 75.0, 100.0, 150.0, 200.0, 250.0, 300.0, 400.0)
+{%- endif %}
+UNMATCHED = "unmatched"
+
+
+def route_path(request: Request) -> str:
+    """The template of the route that answered, such as `/predict`."""
+    route = request.scope.get("route")
+    return str(getattr(route, "path", UNMATCHED))
+{%- if not is_classification %}
+
+
+def prediction_buckets(environ: dict[str, str] | None = None) -> tuple[float, ...]:
+    """`PREDICTION_BUCKETS` (comma-separated upper bounds) if set, else the defaults."""
+    text = (environ if environ is not None else os.environ).get(PREDICTION_BUCKETS_ENV, "")
+    if not text.strip():
+        return PREDICTION_BUCKETS
+    return tuple(sorted(float(value) for value in text.split(",") if value.strip()))
+{%- endif %}
+
+
+class ServiceMetrics:
+    """The application's metrics, in a registry of its own."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        common = {"namespace": NAMESPACE, "registry": self.registry}
+        self.requests = Counter(
+            "requests", "Requests answered.", ["method", "path", "status"], **common
+        )
+        self.errors = Counter(
+            "request_errors",
+            "Requests answered with a status of 400 or more.",
+            ["method", "path", "status"],
+            **common,
+        )
+        self.latency = Histogram(
+            "request_latency_seconds",
+            "Time to answer a request.",
+            ["method", "path"],
+            buckets=LATENCY_BUCKETS,
+            **common,
+        )
+{%- if is_classification %}
+        self.predictions = Counter(
+            "predictions",
+            "Rows predicted, by predicted class.",
+            ["variant", "model_version", "label"],
+            **common,
+        )
+        self.distribution = Histogram(
+            "prediction_probability",
+            "Predicted probability of class 1.",
+            ["variant", "model_version"],
+            buckets=PROBABILITY_BUCKETS,
+            **common,
+        )
+{%- else %}
+        self.predictions = Counter(
+            "predictions", "Rows predicted.", ["variant", "model_version"], **common
+        )
+        self.distribution = Histogram(
+            "prediction_value",
+            "Predicted values.",
+            ["variant", "model_version"],
+            buckets=prediction_buckets(),
+            **common,
+        )
+{%- endif %}
+        self.model_info = Gauge(
+            "model_info",
+            "1 for each model served.",
+            ["variant", "model_version", "model_sha256", "source"],
+            **common,
+        )
+        self.reloads = Counter("model_reloads", "Model reloads, by outcome.", ["outcome"], **common)
+
+    def observe_request(self, request: Request, status: int, seconds: float) -> None:
+        method, path = request.method, route_path(request)
+        self.requests.labels(method, path, str(status)).inc()
+        self.latency.labels(method, path).observe(seconds)
+        if status >= 400:
+            self.errors.labels(method, path, str(status)).inc()
+
+    def observe_predictions(
+        self, variant: str, model_version: str | None, scored: Predictions
+    ) -> None:
+        version = model_version or "unversioned"
+{%- if is_classification %}
+        for label, probability in zip(scored.predictions, scored.probabilities, strict=True):
+            self.predictions.labels(variant, version, str(label)).inc()
+            self.distribution.labels(variant, version).observe(probability)
+{%- else %}
+        self.predictions.labels(variant, version).inc(len(scored.predictions))
+        for value in scored.predictions:
+            self.distribution.labels(variant, version).observe(value)
+{%- endif %}
+
+    def serving(self, models: dict[str, LoadedModel | None]) -> None:
+        """Records the models served now, by variant, replacing what was recorded before."""
+        self.model_info.clear()
+        for variant, model in models.items():
+            if model is not None:
+                version = model.version or "unversioned"
+                self.model_info.labels(variant, version, model.sha256, model.source).set(1)
+
+    def response(self) -> Response:
+        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+
+    def middleware(
+        self,
+    ) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
+        """An HTTP middleware timing and counting every request."""
+
+        async def measure(
+            request: Request, call_next: Callable[[Request], Awaitable[Response]]
+        ) -> Response:
+            started = time.perf_counter()
+            try:
+                response = await call_next(request)
+            except Exception:
+                self.observe_request(request, 500, time.perf_counter() - started)
+                raise
+            self.observe_request(request, response.status_code, time.perf_counter() - started)
+            return response
+
+        return measure
