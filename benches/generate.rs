@@ -11,13 +11,7 @@ use common::Timing;
 fn main() {
     let binary = env!("CARGO_BIN_EXE_mlops");
     let scratch = tempfile::tempdir().expect("a temporary directory");
-    let home = scratch.path().join("home");
-    std::fs::create_dir(&home).unwrap();
-    std::fs::write(
-        home.join(".gitconfig"),
-        "[user]\n\tname = Bench\n\temail = bench@example.com\n",
-    )
-    .unwrap();
+    let home = common::git_home(scratch.path());
 
     let run = |target: &std::path::Path| {
         let status = Command::new(binary)

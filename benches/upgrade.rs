@@ -16,13 +16,7 @@ const UNRELATED_FILES: usize = 50_000;
 fn main() {
     let binary = env!("CARGO_BIN_EXE_mlops");
     let scratch = tempfile::tempdir().expect("a temporary directory");
-    let home = scratch.path().join("home");
-    std::fs::create_dir(&home).unwrap();
-    std::fs::write(
-        home.join(".gitconfig"),
-        "[user]\n\tname = Bench\n\temail = bench@example.com\n",
-    )
-    .unwrap();
+    let home = common::git_home(scratch.path());
     let mlops = |args: &[&str], cwd: &Path| {
         let output = Command::new(binary)
             .args(args)

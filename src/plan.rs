@@ -97,6 +97,20 @@ pub struct Base {
     pub source: BaseSource,
 }
 
+/// The bases of a tree the generator has just rendered: each file's base is exactly its content.
+pub fn rendered_bases(generated: &Tree) -> BTreeMap<RelPath, Base> {
+    generated
+        .iter()
+        .map(|(path, entry)| {
+            let base = Base {
+                content: Some(entry.content.clone()),
+                source: BaseSource::Rendered,
+            };
+            (path.clone(), base)
+        })
+        .collect()
+}
+
 /// A user's file as it is on disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OursFile {
@@ -514,6 +528,20 @@ mod tests {
         tree
     }
 
+    /// The working tree: non-executable files with these contents.
+    fn on_disk(files: &[(&str, &str)]) -> BTreeMap<RelPath, OursFile> {
+        files
+            .iter()
+            .map(|(name, content)| {
+                let file = OursFile {
+                    content: content.as_bytes().to_vec(),
+                    executable: false,
+                };
+                (path(name), file)
+            })
+            .collect()
+    }
+
     /// Plans a step where `base` was generated, `ours` is on disk and `theirs` is next, and
     /// returns `path action` lines.
     fn check(
@@ -524,30 +552,8 @@ mod tests {
     ) {
         let base_tree = tree(base);
         let manifest = Manifest::for_tree(0, &example(), &base_tree, vec![]);
-        let bases = base_tree
-            .iter()
-            .map(|(path, entry)| {
-                (
-                    path.clone(),
-                    Base {
-                        content: Some(entry.content.clone()),
-                        source: BaseSource::Rendered,
-                    },
-                )
-            })
-            .collect();
-        let ours = ours
-            .iter()
-            .map(|(name, content)| {
-                (
-                    path(name),
-                    OursFile {
-                        content: content.as_bytes().to_vec(),
-                        executable: false,
-                    },
-                )
-            })
-            .collect();
+        let bases = rendered_bases(&base_tree);
+        let ours = on_disk(ours);
         let theirs = tree(theirs);
         let input = StepInput {
             from: 0,
@@ -643,30 +649,8 @@ mod tests {
     fn the_base_store_keeps_what_was_generated_for_diverging_files() {
         let base_tree = tree(&[("kept", "1\n"), ("updated", "1\n")]);
         let manifest = Manifest::for_tree(0, &example(), &base_tree, vec![]);
-        let bases = base_tree
-            .iter()
-            .map(|(path, entry)| {
-                (
-                    path.clone(),
-                    Base {
-                        content: Some(entry.content.clone()),
-                        source: BaseSource::Rendered,
-                    },
-                )
-            })
-            .collect();
-        let ours = [("kept", "mine\n"), ("updated", "1\n")]
-            .iter()
-            .map(|(name, content)| {
-                (
-                    path(name),
-                    OursFile {
-                        content: content.as_bytes().to_vec(),
-                        executable: false,
-                    },
-                )
-            })
-            .collect();
+        let bases = rendered_bases(&base_tree);
+        let ours = on_disk(&[("kept", "mine\n"), ("updated", "1\n")]);
         let theirs = tree(&[("kept", "1\n"), ("updated", "2\n")]);
         let stored = BTreeSet::from([path("updated")]);
         let input = StepInput {

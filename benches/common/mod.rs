@@ -1,5 +1,6 @@
 //! Shared by the benchmarks: run a command many times and report the distribution of wall times.
 
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 pub struct Timing {
@@ -45,4 +46,18 @@ impl Timing {
 
 fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
+}
+
+/// A home directory under `scratch` whose git configuration names a committer, so that the
+/// benchmarks commit the same way on any machine.
+#[allow(dead_code)]
+pub fn git_home(scratch: &Path) -> PathBuf {
+    let home = scratch.join("home");
+    std::fs::create_dir(&home).expect("a home directory");
+    std::fs::write(
+        home.join(".gitconfig"),
+        "[user]\n\tname = Bench\n\temail = bench@example.com\n",
+    )
+    .expect("a git configuration");
+    home
 }

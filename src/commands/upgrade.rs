@@ -18,7 +18,7 @@ use crate::cli::{Format, UpgradeArgs};
 use crate::commands::new;
 use crate::exit::{ExitStatus, Refused, Usage};
 use crate::manifest::{MANIFEST_PATH, Manifest};
-use crate::plan::{self, Base, BaseSource, OursFile, Plan, StepInput, base_store_path};
+use crate::plan::{self, OursFile, Plan, StepInput, base_store_path};
 use crate::preview::{self, Outcome};
 use crate::prompt::TerminalPrompter;
 use crate::tree::{RelPath, Tree};
@@ -365,7 +365,8 @@ fn plan_steps(
         });
         workspace.apply(&plan);
         manifest = plan.manifest.clone();
-        bases = exact_bases(&theirs);
+        // The next step's base is exactly what this step generated.
+        bases = plan::rendered_bases(&theirs);
         let stop = plan.has_conflicts();
         plans.push(plan);
         if stop {
@@ -373,22 +374,6 @@ fn plan_steps(
         }
     }
     Ok(plans)
-}
-
-/// After a planned step, the next step's base is exactly what this step generated.
-fn exact_bases(generated: &Tree) -> BTreeMap<RelPath, Base> {
-    generated
-        .iter()
-        .map(|(path, entry)| {
-            (
-                path.clone(),
-                Base {
-                    content: Some(entry.content.clone()),
-                    source: BaseSource::Rendered,
-                },
-            )
-        })
-        .collect()
 }
 
 /// Every file a plan writes or removes: changed files, binary side files, the base store and the
