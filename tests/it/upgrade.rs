@@ -646,3 +646,37 @@ fn a_write_that_fails_part_way_changes_nothing() {
     );
     assert_eq!(files(&project), before);
 }
+
+#[test]
+fn a_project_at_the_top_level_is_refused_and_left_as_it_was() {
+    let test = Test::new();
+    let top = highest_level(&test).to_string();
+    test.mlops(&["new", "demo", "--level", &top, "--no-input"])
+        .success();
+    let project = test.path("demo");
+    let before = files(&project);
+    for args in [
+        &["upgrade"][..],
+        &["upgrade", "--dry-run", "--format", "json"],
+        &["upgrade", "--to", "2"],
+    ] {
+        let refused = test.run_in("mlops", args, &project, &[]);
+        refused.code(4);
+        assert!(refused.stdout.is_empty(), "{args:?}: {}", refused.stdout);
+    }
+    let top_refusal = test.run_in("mlops", &["upgrade"], &project, &[]);
+    assert_eq!(
+        top_refusal.stderr,
+        format!(
+            "error: the project is already at level {top}, the highest level: there is nothing to upgrade to\n"
+        )
+    );
+    let down = test.run_in("mlops", &["upgrade", "--to", "2"], &project, &[]);
+    assert_eq!(
+        down.stderr,
+        format!(
+            "error: the project is at level {top}; `--to 2` would go down a level, which upgrades never do\n"
+        )
+    );
+    assert_eq!(files(&project), before);
+}
