@@ -66,32 +66,66 @@ pub struct Bundle {
 /// authors (edit, run, no rebuild) and for tests that need bundles of their own.
 pub const TEMPLATES_DIR_ENV: &str = "MLOPS_TEMPLATES_DIR";
 
-/// Every bundle, in level order. A malformed embedded bundle is a defect of this program, caught
-/// by the unit tests, so it panics with the bundle's name rather than returning an error.
+/// Every bundle, in level order. Call [`check`] first: a malformed bundle panics here.
 pub fn all() -> &'static [Bundle] {
-    static BUNDLES: OnceLock<Vec<Bundle>> = OnceLock::new();
-    BUNDLES.get_or_init(|| {
+    match loaded() {
+        Ok(bundles) => bundles,
+        Err(error) => panic!("{error}"),
+    }
+}
+
+/// Loads the bundles once and says what is wrong with them, if anything. The embedded ones are
+/// checked by the unit tests; the ones of `MLOPS_TEMPLATES_DIR` are a template author's work in
+/// progress, so their mistakes are reported as errors.
+pub fn check() -> anyhow::Result<()> {
+    match loaded() {
+        Ok(_) => Ok(()),
+        Err(error) => match std::env::var_os(TEMPLATES_DIR_ENV).filter(|dir| !dir.is_empty()) {
+            Some(dir) => anyhow::bail!(
+                "the templates in {TEMPLATES_DIR_ENV} (`{}`) are malformed: {error}; fix them, or \
+                 unset {TEMPLATES_DIR_ENV} to use the built-in ones",
+                std::path::Path::new(&dir).display()
+            ),
+            None => anyhow::bail!("the built-in templates are malformed: {error}"),
+        },
+    }
+}
+
+fn loaded() -> Result<&'static [Bundle], &'static str> {
+    static BUNDLES: OnceLock<Result<Vec<Bundle>, String>> = OnceLock::new();
+    let bundles = BUNDLES.get_or_init(|| {
         let from_disk = std::env::var_os(TEMPLATES_DIR_ENV).filter(|dir| !dir.is_empty());
-        (0..=MAX_LEVEL)
-            .map_while(|level| match &from_disk {
-                Some(dir) => read_disk_bundle(std::path::Path::new(dir), level),
-                None => read_embedded_bundle(level),
-            })
-            .map(|(level, meta_text, files)| load(level, meta_text, files))
-            .collect()
-    })
+        let mut bundles = Vec::new();
+        for level in 0..=MAX_LEVEL {
+            let raw = match &from_disk {
+                Some(dir) => read_disk_bundle(std::path::Path::new(dir), level)?,
+                None => read_embedded_bundle(level)?,
+            };
+            let Some((level, meta_text, files)) = raw else {
+                break;
+            };
+            bundles.push(load(level, meta_text, files)?);
+        }
+        if bundles.is_empty() {
+            return Err("there is no level-0 bundle".to_owned());
+        }
+        Ok(bundles)
+    });
+    bundles.as_deref().map_err(String::as_str)
 }
 
 /// A bundle's `bundle.toml` and its files (path under `files/`, contents), before checking.
 type RawBundle = (u8, &'static str, Vec<(&'static str, &'static [u8])>);
 
-fn read_embedded_bundle(level: u8) -> Option<RawBundle> {
+fn read_embedded_bundle(level: u8) -> Result<Option<RawBundle>, String> {
     let name = format!("level-{level}");
-    let dir = TEMPLATES.get_dir(&name)?;
+    let Some(dir) = TEMPLATES.get_dir(&name) else {
+        return Ok(None);
+    };
     let meta_text = dir
         .get_file(format!("{name}/bundle.toml"))
         .and_then(|file| file.contents_utf8())
-        .unwrap_or_else(|| panic!("templates/{name}/bundle.toml is missing or not UTF-8"));
+        .ok_or_else(|| format!("level-{level}/bundle.toml is missing or not UTF-8"))?;
     let prefix = format!("{name}/files/");
     let mut files = Vec::new();
     if let Some(files_dir) = dir.get_dir(format!("{name}/files")) {
@@ -101,19 +135,19 @@ fn read_embedded_bundle(level: u8) -> Option<RawBundle> {
             files.push((path, file.contents()));
         });
     }
-    Some((level, meta_text, files))
+    Ok(Some((level, meta_text, files)))
 }
 
 /// Reads `dir/level-N` from disk. The contents live as long as the process, as the embedded
 /// ones do, so they are leaked once.
-fn read_disk_bundle(dir: &std::path::Path, level: u8) -> Option<RawBundle> {
+fn read_disk_bundle(dir: &std::path::Path, level: u8) -> Result<Option<RawBundle>, String> {
     let bundle_dir = dir.join(format!("level-{level}"));
     if !bundle_dir.is_dir() {
-        return None;
+        return Ok(None);
     }
     let meta_path = bundle_dir.join("bundle.toml");
     let meta_text = std::fs::read_to_string(&meta_path)
-        .unwrap_or_else(|error| panic!("{}: {error}", meta_path.display()));
+        .map_err(|error| format!("level-{level}/bundle.toml: {error}"))?;
     let mut files = Vec::new();
     let files_dir = bundle_dir.join("files");
     let mut pending = vec![files_dir.clone()];
@@ -123,7 +157,7 @@ fn read_disk_bundle(dir: &std::path::Path, level: u8) -> Option<RawBundle> {
         };
         for entry in entries {
             let path = entry
-                .unwrap_or_else(|error| panic!("{}: {error}", directory.display()))
+                .map_err(|error| format!("{}: {error}", directory.display()))?
                 .path();
             if path.is_dir() {
                 pending.push(path);
@@ -133,8 +167,8 @@ fn read_disk_bundle(dir: &std::path::Path, level: u8) -> Option<RawBundle> {
                     .expect("under files/")
                     .to_string_lossy()
                     .replace('\\', "/");
-                let contents = std::fs::read(&path)
-                    .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+                let contents =
+                    std::fs::read(&path).map_err(|error| format!("{}: {error}", path.display()))?;
                 files.push((
                     &*Box::leak(relative.into_boxed_str()),
                     &*Box::leak(contents.into_boxed_slice()),
@@ -142,7 +176,7 @@ fn read_disk_bundle(dir: &std::path::Path, level: u8) -> Option<RawBundle> {
             }
         }
     }
-    Some((level, Box::leak(meta_text.into_boxed_str()), files))
+    Ok(Some((level, Box::leak(meta_text.into_boxed_str()), files)))
 }
 
 /// The bundles a project at `level` is rendered from, or `None` if that level is not available.
@@ -163,14 +197,16 @@ fn load(
     level: u8,
     meta_text: &'static str,
     raw_files: Vec<(&'static str, &'static [u8])>,
-) -> Bundle {
+) -> Result<Bundle, String> {
     let name = format!("level-{level}");
     let meta: Metadata = toml::from_str(meta_text)
-        .unwrap_or_else(|error| panic!("templates/{name}/bundle.toml: {error}"));
-    assert_eq!(
-        meta.level, level,
-        "templates/{name}/bundle.toml declares another level"
-    );
+        .map_err(|error| format!("{name}/bundle.toml: {}", error.message()))?;
+    if meta.level != level {
+        return Err(format!(
+            "{name}/bundle.toml says `level = {}`; it must say `level = {level}`",
+            meta.level
+        ));
+    }
     let mut files: Vec<TemplateFile> = raw_files
         .into_iter()
         .map(|(path, contents)| TemplateFile {
@@ -186,12 +222,13 @@ fn load(
         .collect();
     files.sort_by_key(|file| file.path);
     for listed in meta.seeded.iter().chain(&meta.executable) {
-        assert!(
-            files.iter().any(|file| file.path == listed),
-            "templates/{name}/bundle.toml lists `{listed}`, which is not in files/"
-        );
+        if !files.iter().any(|file| file.path == listed) {
+            return Err(format!(
+                "{name}/bundle.toml lists `{listed}`, which is not in {name}/files/"
+            ));
+        }
     }
-    Bundle { meta, files }
+    Ok(Bundle { meta, files })
 }
 
 fn collect_files(

@@ -73,11 +73,12 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         }
     };
     let result = match &cli.command {
+        Command::Completions(args) => Ok(commands::completions::run(args)),
+        _ if let Err(error) = bundle::check() => Err(error),
         Command::New(args) => commands::new::run(args),
         Command::Upgrade(args) => commands::upgrade::run(args),
         Command::Assess(args) => commands::assess::run(args),
         Command::Levels(args) => commands::levels::run(args),
-        Command::Completions(args) => Ok(commands::completions::run(args)),
     };
     match result {
         Ok(status) => status.into(),

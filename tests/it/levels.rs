@@ -96,3 +96,26 @@ fn completions_are_generated() {
     assert!(output.stdout.contains("_mlops()"));
     assert!(output.stdout.contains("--dry-run"));
 }
+
+#[test]
+fn malformed_development_templates_are_an_error_not_a_crash() {
+    let test = Test::new();
+    test.write("bad/level-0/bundle.toml", "level = 0\nname = \"x\"\n");
+    test.write("bad/level-0/files/README.md", "# {{ project_name }}\n");
+    let templates = test.path("bad");
+    let env = [("MLOPS_TEMPLATES_DIR", templates.as_path())];
+    for args in [&["levels"][..], &["new", "demo", "--no-input"]] {
+        let output = test.run_in("mlops", args, &test.work(), &env);
+        output.code(1);
+        assert_eq!(
+            output.stderr,
+            format!(
+                "error: the templates in MLOPS_TEMPLATES_DIR (`{}`) are malformed: level-0/bundle.toml: \
+                 missing field `summary`; fix them, or unset MLOPS_TEMPLATES_DIR to use the built-in ones\n",
+                templates.display()
+            ),
+            "{args:?}"
+        );
+    }
+    assert!(!test.path("demo").exists());
+}
