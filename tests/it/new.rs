@@ -58,6 +58,24 @@ fn generates_a_level_1_project_with_a_first_commit() {
             .ok(),
         Some(())
     );
+    // The first commit is written as one pack, and git itself finds the repository sound.
+    let objects = root.join(".git/objects");
+    let packs = std::fs::read_dir(objects.join("pack"))
+        .unwrap()
+        .filter(|entry| entry.as_ref().unwrap().path().extension() == Some("pack".as_ref()))
+        .count();
+    assert_eq!(packs, 1);
+    let fsck = std::process::Command::new("git")
+        .args(["fsck", "--strict", "--no-dangling"])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    assert!(
+        fsck.status.success() && fsck.stdout.is_empty() && fsck.stderr.is_empty(),
+        "git fsck: {}{}",
+        String::from_utf8_lossy(&fsck.stdout),
+        String::from_utf8_lossy(&fsck.stderr)
+    );
 }
 
 #[test]
