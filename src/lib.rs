@@ -74,6 +74,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     };
     let result = match &cli.command {
         Command::Completions(args) => Ok(commands::completions::run(args)),
+        // Every other command reads the bundles: a malformed one is an error before anything runs.
         _ if let Err(error) = bundle::check() => Err(error),
         Command::New(args) => commands::new::run(args),
         Command::Upgrade(args) => commands::upgrade::run(args),
