@@ -78,40 +78,43 @@ pub fn all() -> &'static [Bundle] {
 /// checked by the unit tests; the ones of `MLOPS_TEMPLATES_DIR` are a template author's work in
 /// progress, so their mistakes are reported as errors.
 pub fn check() -> anyhow::Result<()> {
-    match loaded() {
-        Ok(_) => Ok(()),
-        Err(error) => match std::env::var_os(TEMPLATES_DIR_ENV).filter(|dir| !dir.is_empty()) {
-            Some(dir) => anyhow::bail!(
-                "the templates in {TEMPLATES_DIR_ENV} (`{}`) are malformed: {error}; fix them, or \
-                 unset {TEMPLATES_DIR_ENV} to use the built-in ones",
-                std::path::Path::new(&dir).display()
-            ),
-            None => anyhow::bail!("the built-in templates are malformed: {error}"),
-        },
-    }
+    loaded().map(|_| ()).map_err(anyhow::Error::msg)
 }
 
+/// The bundles, or what is wrong with them and where they came from.
 fn loaded() -> Result<&'static [Bundle], &'static str> {
     static BUNDLES: OnceLock<Result<Vec<Bundle>, String>> = OnceLock::new();
     let bundles = BUNDLES.get_or_init(|| {
         let from_disk = std::env::var_os(TEMPLATES_DIR_ENV).filter(|dir| !dir.is_empty());
-        let mut bundles = Vec::new();
-        for level in 0..=MAX_LEVEL {
-            let raw = match &from_disk {
-                Some(dir) => read_disk_bundle(std::path::Path::new(dir), level)?,
-                None => read_embedded_bundle(level)?,
-            };
-            let Some((level, meta_text, files)) = raw else {
-                break;
-            };
-            bundles.push(load(level, meta_text, files)?);
-        }
-        if bundles.is_empty() {
-            return Err("there is no level-0 bundle".to_owned());
-        }
-        Ok(bundles)
+        let read = |level| match &from_disk {
+            Some(dir) => read_disk_bundle(std::path::Path::new(dir), level),
+            None => read_embedded_bundle(level),
+        };
+        load_all(read).map_err(|error| match &from_disk {
+            Some(dir) => format!(
+                "the templates in {TEMPLATES_DIR_ENV} (`{}`) are malformed: {error}; fix them, or \
+                 unset {TEMPLATES_DIR_ENV} to use the built-in ones",
+                std::path::Path::new(dir).display()
+            ),
+            None => format!("the built-in templates are malformed: {error}"),
+        })
     });
     bundles.as_deref().map_err(String::as_str)
+}
+
+/// Loads level 0 and up, through the first level `read` does not find.
+fn load_all(read: impl Fn(u8) -> Result<Option<RawBundle>, String>) -> Result<Vec<Bundle>, String> {
+    let mut bundles = Vec::new();
+    for level in 0..=MAX_LEVEL {
+        let Some((level, meta_text, files)) = read(level)? else {
+            break;
+        };
+        bundles.push(load(level, meta_text, files)?);
+    }
+    if bundles.is_empty() {
+        return Err("there is no level-0 bundle".to_owned());
+    }
+    Ok(bundles)
 }
 
 /// A bundle's `bundle.toml` and its files (path under `files/`, contents), before checking.
