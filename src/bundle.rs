@@ -15,7 +15,7 @@ use include_dir::{Dir, include_dir};
 use serde::Deserialize;
 
 use crate::answers::MAX_LEVEL;
-use crate::tree::Ownership;
+use crate::project::Ownership;
 
 static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 
@@ -189,6 +189,19 @@ pub fn up_to(level: u8) -> Option<&'static [Bundle]> {
 
 pub fn get(level: u8) -> Option<&'static Bundle> {
     all().get(usize::from(level))
+}
+
+/// The level menu's labels: `2  Automated Training: training is repeatable, ...`.
+pub fn level_labels() -> Vec<String> {
+    all()
+        .iter()
+        .map(|bundle| {
+            format!(
+                "{}  {}: {}",
+                bundle.meta.level, bundle.meta.name, bundle.meta.summary
+            )
+        })
+        .collect()
 }
 
 /// The highest level this build has a bundle for.

@@ -209,6 +209,7 @@ pub const PEOPLE: &[(u8, &str)] = &[
     ),
 ];
 
+#[cfg(test)]
 pub fn get(id: &str) -> Option<&'static Criterion> {
     ALL.iter().find(|criterion| criterion.id == id)
 }

@@ -28,30 +28,22 @@
 //! - A dry run is the same computation as the real run, printed instead of written.
 //! - Templates are reached only through `bundle`.
 
-pub mod adopt;
-pub mod answers;
-pub mod apply;
-pub mod assess;
-pub mod base;
-pub mod bundle;
-pub mod cli;
-pub mod commands;
-pub mod criteria;
-pub mod exit;
-pub mod git;
-pub mod manifest;
-pub mod merge;
-pub mod plan;
-pub mod preview;
-pub mod prompt;
-pub mod python_names;
-pub mod render;
-pub mod scan;
-pub mod source;
-pub mod tree;
+mod answers;
+mod assess;
+mod bundle;
+mod cli;
+mod commands;
+mod criteria;
+mod exit;
+mod level;
+mod output;
+mod project;
+mod render;
+mod scan;
+mod source;
+mod upgrade;
 
 use std::ffi::OsString;
-use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser as _;
@@ -83,9 +75,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     };
     match result {
         Ok(status) => status.into(),
-        Err(error) if is_broken_pipe(&error) => ExitStatus::Success.into(),
+        Err(error) if output::is_broken_pipe(&error) => ExitStatus::Success.into(),
         Err(error) => {
-            report_error(&error);
+            output::report_error(&error);
             exit::status_of(&error).into()
         }
     }
@@ -98,33 +90,4 @@ pub fn run_subcommand(subcommand: &str, args: impl IntoIterator<Item = OsString>
     run(["mlops".into(), subcommand.into()]
         .into_iter()
         .chain(arguments))
-}
-
-/// Output piped into a program that stopped reading (`mlops upgrade --dry-run | head`) is not
-/// an error of ours.
-fn is_broken_pipe(error: &anyhow::Error) -> bool {
-    error.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-    })
-}
-
-fn report_error(error: &anyhow::Error) {
-    const RED_BOLD: anstyle::Style = anstyle::AnsiColor::Red.on_default().bold();
-    let mut message = error.to_string();
-    for cause in error.chain().skip(1) {
-        let cause = cause.to_string();
-        if !message.contains(&cause) {
-            message.push_str(": ");
-            message.push_str(&cause);
-        }
-    }
-    let mut err = anstream::stderr().lock();
-    let _ = writeln!(
-        err,
-        "{}error:{} {message}",
-        RED_BOLD.render(),
-        RED_BOLD.render_reset()
-    );
 }

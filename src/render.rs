@@ -12,9 +12,10 @@ use heck::{
 use serde::Serialize;
 use tera::{Context, Kwargs, State, Tera};
 
-use crate::answers::Answers;
+use crate::answers::{Answers, Task};
 use crate::bundle::{self, TemplateFile};
-use crate::tree::{Entry, RelPath, Tree};
+use crate::level::Level;
+use crate::project::{Entry, RelPath, Tree};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
@@ -63,8 +64,8 @@ pub fn render(level: u8, answers: &Answers) -> Result<Tree, RenderError> {
             .meta
             .name,
         project_slug: answers.project_name.to_kebab_case(),
-        python_tag: format!("py{}", answers.python_version.replace('.', "")),
-        is_classification: answers.task == "classification",
+        python_tag: answers.python_version.tag(),
+        is_classification: answers.task == Task::Classification,
     };
     let context = Context::from_serialize(&template_context)
         .expect("the context is a flat struct of strings");
@@ -93,7 +94,7 @@ pub fn render(level: u8, answers: &Answers) -> Result<Tree, RenderError> {
                     content: rendered,
                     executable: file.executable,
                     ownership: file.ownership,
-                    level: bundle_level,
+                    level: Level::new(bundle_level).expect("bundles are numbered by level"),
                 },
             );
         }
@@ -182,9 +183,9 @@ mod tests {
             description: "Says \"no\" to fraud".to_owned(),
             author: "Ada".to_owned(),
             author_email: String::new(),
-            python_version: "3.11".to_owned(),
-            task: "classification".to_owned(),
-            ci_provider: "github".to_owned(),
+            python_version: crate::answers::PythonVersion::Py311,
+            task: Task::Classification,
+            ci_provider: crate::answers::CiProvider::Github,
         }
     }
 

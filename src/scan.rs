@@ -64,6 +64,7 @@ pub struct ScannedFile {
 }
 
 impl ScannedFile {
+    #[cfg(test)]
     pub fn new(path: &str, text: &str) -> Self {
         Self {
             path: path.to_owned(),

@@ -14,7 +14,7 @@ use crate::assess::{self, Assessment, Evidence, Finding};
 use crate::cli::{AssessArgs, Format};
 use crate::criteria::{self, Dimension};
 use crate::exit::ExitStatus;
-use crate::manifest::{MANIFEST_PATH, Manifest};
+use crate::project::manifest::{MANIFEST_PATH, Manifest};
 use crate::scan;
 
 /// Version of the JSON report; bumped on any change that is not an addition.
@@ -68,7 +68,7 @@ fn recorded_level(root: &Path) -> Recorded {
     let path = root.join(MANIFEST_PATH);
     match std::fs::read_to_string(&path) {
         Ok(text) => match Manifest::parse(&text, MANIFEST_PATH) {
-            Ok(manifest) => Recorded::Level(manifest.level),
+            Ok(manifest) => Recorded::Level(manifest.level.number()),
             Err(error) => Recorded::Unreadable(error.to_string()),
         },
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Recorded::Absent,

@@ -1,7 +1,8 @@
-//! One module per subcommand: each takes its parsed arguments and returns an exit status.
+//! One module per subcommand, each thin glue: parsed arguments in, the domain call, the report
+//! out, an exit status back.
 
-pub mod assess;
-pub mod completions;
-pub mod levels;
-pub mod new;
-pub mod upgrade;
+pub(crate) mod assess;
+pub(crate) mod completions;
+pub(crate) mod levels;
+pub(crate) mod new;
+pub(crate) mod upgrade;

@@ -354,10 +354,20 @@ fn unknown_levels_are_usage_errors() {
     assert!(
         seven
             .stderr
-            .contains("invalid value '7' for '--level <LEVEL>': 7 is not in 0..=4"),
+            .contains("invalid value '7' for '--level <LEVEL>': levels are 0 to 4"),
         "{}",
         seven.stderr
     );
+    let negative = test.mlops(&["new", "demo", "--level", "-1"]);
+    negative.code(2);
+    assert!(
+        negative
+            .stderr
+            .contains("invalid value '-1' for '--level <LEVEL>': levels are 0 to 4"),
+        "{}",
+        negative.stderr
+    );
+    assert!(!negative.stderr.contains("tip:"), "{}", negative.stderr);
     let two = test.mlops(&["new", "demo", "--level", "two"]);
     two.code(2);
     assert!(
@@ -373,6 +383,80 @@ fn unknown_levels_are_usage_errors() {
         2,
         "error: invalid level `7` (from the command line): levels are 0 to 4\n",
     );
+}
+
+#[test]
+fn contradicting_flags_are_usage_errors_naming_both() {
+    let test = Test::new();
+    check_refused(
+        &test,
+        &[
+            "new",
+            "demo",
+            "--level",
+            "2",
+            "--set",
+            "level=3",
+            "--no-input",
+        ],
+        2,
+        "error: contradicting answers for `level`: `--level 2` and `--set level=3`: give it once\n",
+    );
+    check_refused(
+        &test,
+        &[
+            "new",
+            "demo",
+            "--level",
+            "1",
+            "--name",
+            "a",
+            "--set",
+            "project_name=b",
+            "--no-input",
+        ],
+        2,
+        "error: contradicting answers for `project_name`: `--name a` and `--set project_name=b`: give it once\n",
+    );
+    // Saying the same thing twice is not a contradiction.
+    test.mlops(&[
+        "new",
+        "demo",
+        "--level",
+        "0",
+        "--set",
+        "level=0",
+        "--no-input",
+        "--no-git",
+    ])
+    .success();
+}
+
+#[test]
+fn the_current_directory_is_filled_when_empty() {
+    let test = Test::new();
+    std::fs::create_dir(test.path("here")).unwrap();
+    let output = test
+        .command("mlops")
+        .current_dir(test.path("here"))
+        .args(["new", ".", "--level", "0", "--no-input"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(test.path("here/src/here/train.py").is_file());
+    assert!(test.path("here/.git").is_dir());
+    let manifest = manifest(&test.path("here"));
+    assert_eq!(manifest["answers"]["project_name"].as_str(), Some("here"));
+    let entries: Vec<String> = std::fs::read_dir(test.path("here"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains("mlops-new"))
+        .collect();
+    assert!(entries.is_empty(), "staging left behind: {entries:?}");
 }
 
 #[test]
@@ -440,6 +524,35 @@ fn invalid_and_reserved_names_are_refused() {
         2,
         "error: invalid package name `my-pkg` (from the command line): `-` is not allowed: use lowercase ASCII \
          letters, digits and `_`\n",
+    );
+    check_refused(
+        &test,
+        &[
+            "new",
+            "demo",
+            "--set",
+            "package_name=Foo",
+            "--level",
+            "0",
+            "--no-input",
+        ],
+        2,
+        "error: invalid package name `Foo` (from the command line): Python package names are lowercase: use `foo`\n",
+    );
+    check_refused(
+        &test,
+        &[
+            "new",
+            "demo",
+            "--set",
+            "package_name=__pycache__",
+            "--level",
+            "0",
+            "--no-input",
+        ],
+        2,
+        "error: invalid package name `__pycache__` (from the command line): `__pycache__` is a name Python \
+         reserves for itself (double underscores on both sides)\n",
     );
 }
 

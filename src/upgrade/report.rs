@@ -6,25 +6,21 @@
 
 use std::fmt::Write as _;
 
-use anstyle::{AnsiColor, Style};
+use anstyle::Style;
 use serde::Serialize;
 use similar::TextDiff;
 
-use crate::bundle;
-use crate::merge::is_binary;
-use crate::plan::{Action, BaseSource, Change, Plan};
-
-const BOLD: Style = Style::new().bold();
-const RED: Style = AnsiColor::Red.on_default();
-const GREEN: Style = AnsiColor::Green.on_default();
-const CYAN: Style = AnsiColor::Cyan.on_default();
-const YELLOW: Style = AnsiColor::Yellow.on_default();
-const DIM: Style = Style::new().dimmed();
+use super::Upgrade;
+use super::merge::is_binary;
+use super::plan::{Action, BaseSource, Change, Plan};
+use crate::level::Level;
+use crate::output::{BOLD, CYAN, DIM, GREEN, RED, YELLOW};
+use crate::project::manifest::MANIFEST_PATH;
 
 /// What the run did or would do, as a whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Outcome {
+pub(crate) enum Outcome {
     DryRun,
     Applied,
     Conflicts,
@@ -47,12 +43,8 @@ fn style(action: Action) -> Style {
     }
 }
 
-fn level_name(level: u8) -> &'static str {
-    bundle::get(level).map_or("", |bundle| bundle.meta.name.as_str())
-}
-
 /// The note after a file's path in the list.
-fn note(change: &Change, to_level: u8) -> String {
+fn note(change: &Change, to_level: Level) -> String {
     let mut note = change.reason.to_owned();
     if change.conflicts > 0 {
         let _ = write!(
@@ -75,7 +67,7 @@ fn note(change: &Change, to_level: u8) -> String {
 }
 
 /// The unified diff of a change as it would be written, or `None` if it writes nothing.
-pub fn diff(change: &Change) -> Option<String> {
+fn diff(change: &Change) -> Option<String> {
     let path = change.path.as_str();
     if let Some((side, content)) = &change.side_file {
         return Some(format!(
@@ -144,7 +136,7 @@ fn base_summary(plan: &Plan) -> String {
 }
 
 /// The text preview of `plans` (one per level step). `diffs` adds every change's diff.
-pub fn text(project_name: &str, plans: &[Plan], outcome: Outcome, diffs: bool) -> String {
+fn plans_text(project_name: &str, plans: &[Plan], outcome: Outcome, diffs: bool) -> String {
     let mut out = String::new();
     let (Some(first), Some(last)) = (plans.first(), plans.last()) else {
         return out;
@@ -154,9 +146,9 @@ pub fn text(project_name: &str, plans: &[Plan], outcome: Outcome, diffs: bool) -
         "{}upgrade `{project_name}` from level {} ({}) to level {} ({}){}",
         BOLD.render(),
         first.from,
-        level_name(first.from),
+        first.from.name(),
         last.to,
-        level_name(last.to),
+        last.to.name(),
         BOLD.render_reset()
     );
     for plan in plans {
@@ -261,44 +253,100 @@ fn write_diff(out: &mut String, diff: &str) {
     }
 }
 
+/// The text report of an upgrade: the adoption notice, the plans (with every diff in a dry run)
+/// and what to do next.
+pub(crate) fn text(upgrade: &Upgrade) -> String {
+    let mut out = String::new();
+    if let Some(level) = upgrade.adopted_at {
+        let _ = writeln!(
+            out,
+            "`{}` has no `{MANIFEST_PATH}`: adopting it at level {level}, the level `mlops assess` finds; \
+             your existing files are yours, so any that differs from what the templates generate is a \
+             conflict, never overwritten\n",
+            upgrade.root.display()
+        );
+    }
+    let diffs = upgrade.outcome == Outcome::DryRun;
+    out.push_str(&plans_text(
+        &upgrade.recorded.answers.project_name,
+        &upgrade.plans,
+        upgrade.outcome,
+        diffs,
+    ));
+    if upgrade.committed {
+        let _ = writeln!(out, "committed each level as \"Upgrade to MLOps level N\"");
+    } else if upgrade.outcome == Outcome::Applied {
+        let _ = writeln!(
+            out,
+            "review with `git diff`, then commit (or run with `--commit` next time)"
+        );
+    }
+    out
+}
+
 /// The JSON report; its schema is documented in the README and versioned by `schema_version`.
+pub(crate) fn json(upgrade: &Upgrade) -> String {
+    let report = Report {
+        schema_version: 1,
+        project_name: &upgrade.recorded.answers.project_name,
+        root: upgrade.root.display().to_string(),
+        dry_run: upgrade.outcome == Outcome::DryRun,
+        outcome: upgrade.outcome,
+        from_level: upgrade.recorded.level,
+        to_level: upgrade
+            .plans
+            .last()
+            .map_or(upgrade.recorded.level, |plan| plan.to),
+        committed: upgrade.committed,
+        adopted_at_level: upgrade.adopted_at,
+        conflicted_paths: upgrade
+            .plans
+            .iter()
+            .flat_map(Plan::conflicted_paths)
+            .map(ToString::to_string)
+            .collect(),
+        steps: upgrade.plans.iter().map(step_report).collect(),
+    };
+    serde_json::to_string_pretty(&report).expect("the report serialises")
+}
+
 #[derive(Serialize)]
-pub struct Report<'a> {
-    pub schema_version: u32,
-    pub project_name: &'a str,
-    pub root: String,
-    pub dry_run: bool,
-    pub outcome: Outcome,
-    pub from_level: u8,
-    pub to_level: u8,
-    pub committed: bool,
+struct Report<'a> {
+    schema_version: u32,
+    project_name: &'a str,
+    root: String,
+    dry_run: bool,
+    outcome: Outcome,
+    from_level: Level,
+    to_level: Level,
+    committed: bool,
     /// The assessed level a repository without a manifest was adopted at, or `null`.
-    pub adopted_at_level: Option<u8>,
-    pub conflicted_paths: Vec<String>,
-    pub steps: Vec<StepReport<'a>>,
+    adopted_at_level: Option<Level>,
+    conflicted_paths: Vec<String>,
+    steps: Vec<StepReport<'a>>,
 }
 
 #[derive(Serialize)]
-pub struct StepReport<'a> {
-    pub from_level: u8,
-    pub to_level: u8,
-    pub summary: serde_json::Map<String, serde_json::Value>,
-    pub files: Vec<FileReport<'a>>,
+struct StepReport<'a> {
+    from_level: Level,
+    to_level: Level,
+    summary: serde_json::Map<String, serde_json::Value>,
+    files: Vec<FileReport<'a>>,
 }
 
 #[derive(Serialize)]
-pub struct FileReport<'a> {
-    pub path: &'a str,
-    pub action: Action,
-    pub ownership: &'static str,
-    pub base: BaseSource,
-    pub reason: &'static str,
-    pub conflicts: usize,
-    pub side_file: Option<&'a str>,
-    pub diff: Option<String>,
+struct FileReport<'a> {
+    path: &'a str,
+    action: Action,
+    ownership: &'static str,
+    base: BaseSource,
+    reason: &'static str,
+    conflicts: usize,
+    side_file: Option<&'a str>,
+    diff: Option<String>,
 }
 
-pub fn step_report(plan: &Plan) -> StepReport<'_> {
+fn step_report(plan: &Plan) -> StepReport<'_> {
     let summary = Action::ALL
         .iter()
         .map(|action| {

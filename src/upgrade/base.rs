@@ -11,12 +11,12 @@
 
 use std::collections::BTreeMap;
 
-use crate::manifest::Manifest;
-use crate::plan::{Base, BaseSource};
-use crate::tree::{RelPath, Tree, blob_id};
+use super::plan::{Base, BaseSource};
+use crate::project::manifest::Manifest;
+use crate::project::{RelPath, Tree, blob_id};
 
 /// Finds the base of every file the manifest records.
-pub fn recover(
+pub(super) fn recover(
     manifest: &Manifest,
     rendered: Option<&Tree>,
     stored: &dyn Fn(&RelPath) -> Option<Vec<u8>>,
@@ -60,6 +60,7 @@ pub fn recover(
 mod tests {
     use super::*;
     use crate::answers::example;
+    use crate::level::Level;
 
     #[test]
     fn each_source_is_tried_in_order_and_checked() {
@@ -70,7 +71,7 @@ mod tests {
             ("in_git", "g\n"),
             ("lost", "l\n"),
         ]);
-        let manifest = Manifest::for_tree(0, &answers, &generated, vec![]);
+        let manifest = Manifest::for_tree(Level::ZERO, &answers, &generated, vec![]);
         // Today's templates render `stored`, `in_git` and `lost` differently.
         let rendered_now = Tree::from_texts(&[
             ("rendered", "r\n"),

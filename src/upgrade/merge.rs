@@ -14,14 +14,14 @@ use similar::{MergeResolution, TextMerge};
 
 /// What to call each side in conflict markers.
 #[derive(Debug, Clone)]
-pub struct Labels {
-    pub ours: String,
-    pub base: String,
-    pub theirs: String,
+pub(crate) struct Labels {
+    pub(crate) ours: String,
+    pub(crate) base: String,
+    pub(crate) theirs: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Merged {
+pub(crate) enum Merged {
     /// Every change merged; the content to write.
     Clean(Vec<u8>),
     /// Written with conflict markers; `conflicts` is the number of conflicted regions.
@@ -31,19 +31,19 @@ pub enum Merged {
 }
 
 /// True if `content` should not be merged line by line.
-pub fn is_binary(content: &[u8]) -> bool {
+pub(crate) fn is_binary(content: &[u8]) -> bool {
     content.contains(&0) || std::str::from_utf8(content).is_err()
 }
 
 /// Line endings of a text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LineEnding {
+pub(crate) enum LineEnding {
     Lf,
     CrLf,
 }
 
 /// The ending most lines of `text` use; LF when there are none.
-pub fn line_ending(text: &str) -> LineEnding {
+pub(crate) fn line_ending(text: &str) -> LineEnding {
     let crlf = text.matches("\r\n").count();
     let lf = text.matches('\n').count() - crlf;
     if crlf > lf {
@@ -66,7 +66,7 @@ fn with_ending(text: &str, ending: LineEnding) -> String {
 
 /// Merges `base` to `theirs` into `ours`. A missing base (a file both sides added) merges as if
 /// the base were empty, which conflicts wherever the two differ.
-pub fn merge(base: Option<&[u8]>, ours: &[u8], theirs: &[u8], labels: &Labels) -> Merged {
+pub(crate) fn merge(base: Option<&[u8]>, ours: &[u8], theirs: &[u8], labels: &Labels) -> Merged {
     let base = base.unwrap_or_default();
     if [base, ours, theirs].iter().any(|side| is_binary(side)) {
         return Merged::Binary;

@@ -2,18 +2,20 @@
 //!
 //! Everything the generator produces is a [`Tree`] before anything touches the disk, so a tree can
 //! be printed (the dry run), compared (tests, the upgrade plan) and hashed (the manifest) without
-//! IO. Paths are checked once, when they enter a tree: relative, `/`-separated, no `.` or `..`
-//! components, so no rendered path can escape the project.
+//! IO. Paths are [`RelPath`]s, checked when they enter a tree, so no rendered path can escape the
+//! project.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+use super::rel_path::RelPath;
+use crate::level::Level;
 
 /// Who owns a file after the generator first writes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Ownership {
+pub(crate) enum Ownership {
     /// Kept in step with the templates: an upgrade merges template changes into it.
     Generated,
     /// Written once as a starting point, then the team's: an upgrade never changes it.
@@ -21,7 +23,7 @@ pub enum Ownership {
 }
 
 impl Ownership {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Generated => "generated",
             Self::Seeded => "seeded",
@@ -29,79 +31,26 @@ impl Ownership {
     }
 }
 
-/// A checked project-relative path, such as `src/demo/train.py`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct RelPath(String);
-
-impl RelPath {
-    /// Checks that `path` stays inside the project: relative, no empty, `.` or `..` components,
-    /// no backslashes (which would mean a separator on Windows) and no NUL.
-    pub fn new(path: &str) -> Result<Self, String> {
-        if path.is_empty() {
-            return Err("the path is empty".to_owned());
-        }
-        if path.starts_with('/') {
-            return Err(format!("`{path}` is absolute"));
-        }
-        if path.contains('\\') || path.contains('\0') {
-            return Err(format!("`{path}` contains a backslash or NUL"));
-        }
-        for component in path.split('/') {
-            match component {
-                "" => return Err(format!("`{path}` has an empty component")),
-                "." | ".." => return Err(format!("`{path}` has a `{component}` component")),
-                _ => {}
-            }
-        }
-        Ok(Self(path.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for RelPath {
-    type Error = String;
-
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::new(&value)
-    }
-}
-
-impl From<RelPath> for String {
-    fn from(value: RelPath) -> Self {
-        value.0
-    }
-}
-
-impl fmt::Display for RelPath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 /// One file of a tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
-    pub content: Vec<u8>,
-    pub executable: bool,
-    pub ownership: Ownership,
+pub(crate) struct Entry {
+    pub(crate) content: Vec<u8>,
+    pub(crate) executable: bool,
+    pub(crate) ownership: Ownership,
     /// The maturity level whose bundle introduced the file.
-    pub level: u8,
+    pub(crate) level: Level,
 }
 
 impl Entry {
     /// The git blob id of the content: how the manifest identifies exactly what was generated,
     /// and how a later upgrade finds that content again in the repository's history.
-    pub fn blob_id(&self) -> String {
+    pub(crate) fn blob_id(&self) -> String {
         blob_id(&self.content)
     }
 }
 
 /// The git blob id (SHA-1 of `blob <len>\0<content>`) of some bytes.
-pub fn blob_id(content: &[u8]) -> String {
+pub(crate) fn blob_id(content: &[u8]) -> String {
     git2::Oid::hash_object(git2::ObjectType::Blob, content)
         .expect("hashing bytes in memory cannot fail")
         .to_string()
@@ -109,44 +58,42 @@ pub fn blob_id(content: &[u8]) -> String {
 
 /// A whole project in memory, sorted by path.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Tree {
+pub(crate) struct Tree {
     entries: BTreeMap<RelPath, Entry>,
 }
 
 impl Tree {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
-    pub fn insert(&mut self, path: RelPath, entry: Entry) -> Option<Entry> {
+    pub(crate) fn insert(&mut self, path: RelPath, entry: Entry) -> Option<Entry> {
         self.entries.insert(path, entry)
     }
 
-    pub fn get(&self, path: &RelPath) -> Option<&Entry> {
+    pub(crate) fn get(&self, path: &RelPath) -> Option<&Entry> {
         self.entries.get(path)
     }
 
-    pub fn remove(&mut self, path: &RelPath) -> Option<Entry> {
-        self.entries.remove(path)
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = (&RelPath, &Entry)> {
-        self.entries.iter()
-    }
-
-    pub fn paths(&self) -> impl Iterator<Item = &RelPath> {
-        self.entries.keys()
-    }
-
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
-    pub fn total_size(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn remove(&mut self, path: &RelPath) -> Option<Entry> {
+        self.entries.remove(path)
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&RelPath, &Entry)> {
+        self.entries.iter()
+    }
+
+    pub(crate) fn paths(&self) -> impl Iterator<Item = &RelPath> {
+        self.entries.keys()
+    }
+
+    pub(crate) fn total_size(&self) -> u64 {
         self.entries
             .values()
             .map(|entry| entry.content.len() as u64)
@@ -164,7 +111,7 @@ impl Tree {
                 content: content.as_bytes().to_vec(),
                 executable: false,
                 ownership: Ownership::Generated,
-                level: 0,
+                level: Level::ZERO,
             };
             tree.insert(RelPath::new(path).expect("a valid test path"), entry);
         }
@@ -182,7 +129,7 @@ impl<'a> IntoIterator for &'a Tree {
 }
 
 /// A size for people: `812 B`, `3.4 KiB`.
-pub fn human_size(bytes: u64) -> String {
+pub(crate) fn human_size(bytes: u64) -> String {
     if bytes < 1024 {
         format!("{bytes} B")
     } else {
@@ -199,24 +146,6 @@ pub fn human_size(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn check(path: &str, expected: Result<(), &str>) {
-        let actual = RelPath::new(path).map(|_| ());
-        assert_eq!(actual, expected.map_err(str::to_owned), "path {path:?}");
-    }
-
-    #[test]
-    fn relative_paths_are_checked() {
-        check("README.md", Ok(()));
-        check(".github/workflows/ci.yml", Ok(()));
-        check("src/demo/__init__.py", Ok(()));
-        check("", Err("the path is empty"));
-        check("/etc/passwd", Err("`/etc/passwd` is absolute"));
-        check("a/../../b", Err("`a/../../b` has a `..` component"));
-        check("./a", Err("`./a` has a `.` component"));
-        check("a//b", Err("`a//b` has an empty component"));
-        check("a\\b", Err("`a\\b` contains a backslash or NUL"));
-    }
 
     #[test]
     fn blob_ids_match_git() {

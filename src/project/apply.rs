@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-use crate::tree::{RelPath, Tree};
+use super::target::Target;
+use super::{RelPath, Tree};
 
 /// A directory that is removed when dropped unless kept.
 struct Staging {
@@ -28,48 +29,92 @@ impl Drop for Staging {
     }
 }
 
-/// Writes `tree` as a new directory `target`, which must not exist or be an empty directory.
-/// `before_rename` runs in the staged directory, with every file written (this is where the git
-/// repository is created).
-pub fn write_new_project(
-    target: &Path,
+/// Writes `tree` as the new project at `target`. `before_rename` runs in the staged directory,
+/// with every file written (this is where the git repository is created).
+///
+/// A new directory is staged beside the target and renamed into place. An existing empty
+/// directory (`mlops new .`) is kept, so a shell inside it stays there: the project is staged in
+/// a hidden directory inside it and each top-level entry is moved up, never over anything that
+/// appeared meanwhile; if a move fails, the ones already moved are moved back.
+pub(crate) fn write_new_project(
+    target: &Target,
     tree: &Tree,
     before_rename: impl FnOnce(&Path) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    let parent = match target.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
+    let name = target.name().unwrap_or_else(|| "project".to_owned());
+    let staging_parent = if target.exists {
+        target.path.as_path()
+    } else {
+        target.parent()
     };
-    let name = target
-        .file_name()
-        .map_or_else(|| "project".into(), |name| name.to_string_lossy());
-    let staging = create_staging_dir(&parent, &name)?;
-
+    let staging = create_staging_dir(staging_parent, &name)?;
     for (path, entry) in tree {
         let destination = staging.path.join(path.as_str());
         write_file(&destination, &entry.content, entry.executable)?;
     }
     before_rename(&staging.path)?;
 
-    if target.is_dir() {
-        // An empty directory is replaced; rename(2) refuses a non-empty one, so a directory that
-        // was filled since the check is still not overwritten.
-        fs::remove_dir(target).with_context(|| {
-            format!(
-                "could not replace the empty directory `{}`",
-                target.display()
-            )
-        })?;
+    if target.exists {
+        move_entries_up(&staging.path, &target.path)?;
+        return Ok(());
     }
-    fs::rename(&staging.path, target).with_context(|| {
+    fs::rename(&staging.path, &target.path).with_context(|| {
         format!(
             "could not move the generated project into `{}`",
-            target.display()
+            target.given.display()
         )
     })?;
     let mut staging = staging;
     staging.keep = true;
     Ok(())
+}
+
+/// Moves every entry of `staging` into `target`, its parent; undoes the moves if one fails.
+fn move_entries_up(staging: &Path, target: &Path) -> anyhow::Result<()> {
+    let entries: Vec<_> = fs::read_dir(staging)
+        .with_context(|| format!("could not list `{}`", staging.display()))?
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("could not list `{}`", staging.display()))?;
+    let mut moved: Vec<(PathBuf, PathBuf)> = Vec::new();
+    for entry in entries {
+        let from = entry.path();
+        let to = target.join(entry.file_name());
+        if let Err(error) = rename_no_replace(&from, &to) {
+            for (from, to) in moved.iter().rev() {
+                let _ = fs::rename(to, from);
+            }
+            return Err(error).with_context(|| {
+                format!(
+                    "could not move `{}` into `{}`; nothing was left there",
+                    entry.file_name().to_string_lossy(),
+                    target.display()
+                )
+            });
+        }
+        moved.push((from, to));
+    }
+    Ok(())
+}
+
+/// Renames `from` to `to`, failing if `to` exists rather than replacing it.
+fn rename_no_replace(from: &Path, to: &Path) -> std::io::Result<()> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use rustix::fs::{CWD, RenameFlags, renameat_with};
+        match renameat_with(CWD, from, CWD, to, RenameFlags::NOREPLACE) {
+            Ok(()) => return Ok(()),
+            // Filesystems without the flag: check, then rename, below.
+            Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS) => {}
+            Err(error) => return Err(error.into()),
+        }
+    }
+    if fs::symlink_metadata(to).is_ok() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            format!("`{}` appeared meanwhile", to.display()),
+        ));
+    }
+    fs::rename(from, to)
 }
 
 fn create_staging_dir(parent: &Path, name: &str) -> anyhow::Result<Staging> {
@@ -98,7 +143,11 @@ fn create_staging_dir(parent: &Path, name: &str) -> anyhow::Result<Staging> {
 }
 
 /// Writes one file, creating its directories, with the executable bit if asked.
-pub fn write_file(destination: &Path, content: &[u8], executable: bool) -> anyhow::Result<()> {
+pub(crate) fn write_file(
+    destination: &Path,
+    content: &[u8],
+    executable: bool,
+) -> anyhow::Result<()> {
     if let Some(directory) = destination.parent() {
         fs::create_dir_all(directory)
             .with_context(|| format!("could not create `{}`", directory.display()))?;
@@ -134,7 +183,7 @@ fn set_executable(_: &fs::File, _: &Path) -> anyhow::Result<()> {
 
 /// One change to a file of an existing project.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FileWrite {
+pub(crate) enum FileWrite {
     Write { content: Vec<u8>, executable: bool },
     Remove,
 }
@@ -143,7 +192,7 @@ pub enum FileWrite {
 /// written to a temporary file beside its target (a failure there changes nothing), then each is
 /// renamed into place, `last` after all the others. If a rename fails part-way, the error names
 /// the files already replaced and how to get them back.
-pub fn write_transaction(
+pub(crate) fn write_transaction(
     root: &Path,
     writes: &BTreeMap<RelPath, FileWrite>,
     last: &RelPath,

@@ -11,12 +11,13 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::answers::{self, Answers, MAX_LEVEL};
-use crate::tree::{Ownership, RelPath, Tree};
+use super::{Ownership, RelPath, Tree};
+use crate::answers::Answers;
+use crate::level::Level;
 
-pub const MANIFEST_PATH: &str = ".mlops/manifest.toml";
-pub const SCHEMA_VERSION: u32 = 1;
-pub const GENERATOR_VERSION: &str = env!("CARGO_PKG_VERSION");
+pub(crate) const MANIFEST_PATH: &str = ".mlops/manifest.toml";
+pub(crate) const SCHEMA_VERSION: u32 = 1;
+pub(crate) const GENERATOR_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 const HEADER: &str = "\
 # Written by mlops-scaffold; `mlops upgrade` reads it to merge template changes into your files.
@@ -25,38 +26,38 @@ const HEADER: &str = "\
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Manifest {
-    pub schema_version: u32,
-    pub generator_version: String,
-    pub level: u8,
-    pub answers: Answers,
+pub(crate) struct Manifest {
+    pub(crate) schema_version: u32,
+    pub(crate) generator_version: String,
+    pub(crate) level: Level,
+    pub(crate) answers: Answers,
     /// What created the project and each level it moved through, oldest first.
-    pub history: Vec<Step>,
+    pub(crate) history: Vec<Step>,
     /// Every file the generator manages, by path.
-    pub files: BTreeMap<RelPath, FileRecord>,
+    pub(crate) files: BTreeMap<RelPath, FileRecord>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Step {
+pub(crate) struct Step {
     /// `new`, `upgrade` or `adopt`.
-    pub action: String,
-    pub level: u8,
-    pub generator_version: String,
+    pub(crate) action: String,
+    pub(crate) level: Level,
+    pub(crate) generator_version: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FileRecord {
-    pub ownership: Ownership,
+pub(crate) struct FileRecord {
+    pub(crate) ownership: Ownership,
     /// The level whose bundle introduced the file.
-    pub level: u8,
+    pub(crate) level: Level,
     /// Git blob id of the content the generator produced for the recorded level.
-    pub blob: String,
+    pub(crate) blob: String,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum ManifestError {
+pub(crate) enum ManifestError {
     #[error("corrupt manifest `{path}`: {reason}")]
     Corrupt { path: String, reason: String },
     #[error(
@@ -72,7 +73,12 @@ pub enum ManifestError {
 
 impl Manifest {
     /// The manifest of a freshly rendered tree.
-    pub fn for_tree(level: u8, answers: &Answers, tree: &Tree, history: Vec<Step>) -> Self {
+    pub(crate) fn for_tree(
+        level: Level,
+        answers: &Answers,
+        tree: &Tree,
+        history: Vec<Step>,
+    ) -> Self {
         let files = tree
             .iter()
             .map(|(path, entry)| {
@@ -94,7 +100,7 @@ impl Manifest {
         }
     }
 
-    pub fn step(action: &str, level: u8) -> Step {
+    pub(crate) fn step(action: &str, level: Level) -> Step {
         Step {
             action: action.to_owned(),
             level,
@@ -102,13 +108,13 @@ impl Manifest {
         }
     }
 
-    pub fn to_toml(&self) -> String {
+    pub(crate) fn to_toml(&self) -> String {
         let body = toml::to_string(self).expect("a manifest serialises");
         format!("{HEADER}\n{body}")
     }
 
     /// Parses and checks a manifest; `shown_path` names it in errors.
-    pub fn parse(text: &str, shown_path: &str) -> Result<Self, ManifestError> {
+    pub(crate) fn parse(text: &str, shown_path: &str) -> Result<Self, ManifestError> {
         let corrupt = |reason: String| ManifestError::Corrupt {
             path: shown_path.to_owned(),
             reason,
@@ -137,16 +143,14 @@ impl Manifest {
                 manifest.schema_version
             )));
         }
-        if manifest.level > MAX_LEVEL {
-            return Err(corrupt(format!(
-                "level {} is not a level (0 to {MAX_LEVEL})",
-                manifest.level
-            )));
-        }
-        manifest.check_answers().map_err(corrupt)?;
+        manifest.answers.check().map_err(corrupt)?;
         for (path, record) in &manifest.files {
-            let is_blob_id =
-                record.blob.len() == 40 && record.blob.bytes().all(|byte| byte.is_ascii_hexdigit());
+            // Lowercase only: git spells blob ids so, and an uppercase one would never match.
+            let is_blob_id = record.blob.len() == 40
+                && record
+                    .blob
+                    .bytes()
+                    .all(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte));
             if !is_blob_id {
                 return Err(corrupt(format!(
                     "files.\"{path}\".blob `{}` is not a git blob id",
@@ -161,25 +165,6 @@ impl Manifest {
             }
         }
         Ok(manifest)
-    }
-
-    fn check_answers(&self) -> Result<(), String> {
-        let answers = &self.answers;
-        let fields = [
-            ("project_name", &answers.project_name),
-            ("package_name", &answers.package_name),
-            ("description", &answers.description),
-            ("author", &answers.author),
-            ("author_email", &answers.author_email),
-            ("python_version", &answers.python_version),
-            ("task", &answers.task),
-            ("ci_provider", &answers.ci_provider),
-        ];
-        for (key, value) in fields {
-            answers::validate(key, value, &BTreeMap::new())
-                .map_err(|reason| format!("answers.{key} `{value}` is invalid: {reason}"))?;
-        }
-        Ok(())
     }
 }
 
@@ -206,7 +191,12 @@ mod tests {
             "hello
 ",
         )]);
-        Manifest::for_tree(1, &example(), &tree, vec![Manifest::step("new", 1)])
+        Manifest::for_tree(
+            Level::new(1).unwrap(),
+            &example(),
+            &tree,
+            vec![Manifest::step("new", Level::new(1).unwrap())],
+        )
     }
 
     fn check(text: &str, expected: &str) {
@@ -234,8 +224,8 @@ mod tests {
             "corrupt manifest `.mlops/manifest.toml`: line 1: string values must be quoted, expected literal string",
         );
         check(
-            &good.replace("level = 1\n", "level = 9\n"),
-            "corrupt manifest `.mlops/manifest.toml`: level 9 is not a level (0 to 4)",
+            &good.replacen("level = 1\n", "level = 9\n", 1),
+            "corrupt manifest `.mlops/manifest.toml`: line 6: 9 is not a level (levels are 0 to 4)",
         );
         check(
             &good.replace("ce013625030ba8dba906f756967f9e9ca394464a", "xyz"),
@@ -244,6 +234,14 @@ mod tests {
         check(
             &good.replace("package_name = \"demo\"", "package_name = \"class\""),
             "corrupt manifest `.mlops/manifest.toml`: answers.package_name `class` is invalid: it is a Python keyword",
+        );
+        check(
+            &good.replace(
+                "ce013625030ba8dba906f756967f9e9ca394464a",
+                "CE013625030BA8DBA906F756967F9E9CA394464A",
+            ),
+            "corrupt manifest `.mlops/manifest.toml`: files.\"README.md\".blob \
+             `CE013625030BA8DBA906F756967F9E9CA394464A` is not a git blob id",
         );
         check(
             &good.replace("schema_version = 1", "schema_version = 2"),

@@ -9,14 +9,16 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::manifest::{FileRecord, Manifest};
-use crate::merge::{self, Labels, Merged};
-use crate::tree::{Ownership, RelPath, Tree};
+use super::merge::{self, Labels, Merged};
+use crate::level::Level;
+use crate::project::apply::FileWrite;
+use crate::project::manifest::{FileRecord, MANIFEST_PATH, Manifest};
+use crate::project::{Ownership, RelPath, Tree};
 
 /// What happens to one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Action {
+pub(crate) enum Action {
     /// The next level adds the file and the user has none: written.
     Create,
     /// The user had not touched the file and the template changed it: replaced.
@@ -40,7 +42,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 10] = [
+    pub(crate) const ALL: [Action; 10] = [
         Action::Create,
         Action::Update,
         Action::Merge,
@@ -53,7 +55,7 @@ impl Action {
         Action::Unchanged,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Create => "create",
             Self::Update => "update",
@@ -68,7 +70,7 @@ impl Action {
         }
     }
 
-    pub fn is_conflict(self) -> bool {
+    pub(crate) fn is_conflict(self) -> bool {
         matches!(self, Self::Conflict | Self::BinaryConflict)
     }
 }
@@ -76,7 +78,7 @@ impl Action {
 /// Where the base of a file came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum BaseSource {
+pub(crate) enum BaseSource {
     /// Rendering the recorded level again gave exactly the recorded blob.
     Rendered,
     /// `.mlops/base/`, where an upgrade keeps what it generated for files that differ from it.
@@ -92,13 +94,13 @@ pub enum BaseSource {
 
 /// The recorded base of one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Base {
-    pub content: Option<Vec<u8>>,
-    pub source: BaseSource,
+pub(crate) struct Base {
+    pub(crate) content: Option<Vec<u8>>,
+    pub(crate) source: BaseSource,
 }
 
 /// The bases of a tree the generator has just rendered: each file's base is exactly its content.
-pub fn rendered_bases(generated: &Tree) -> BTreeMap<RelPath, Base> {
+pub(crate) fn rendered_bases(generated: &Tree) -> BTreeMap<RelPath, Base> {
     generated
         .iter()
         .map(|(path, entry)| {
@@ -113,73 +115,73 @@ pub fn rendered_bases(generated: &Tree) -> BTreeMap<RelPath, Base> {
 
 /// A user's file as it is on disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OursFile {
-    pub content: Vec<u8>,
-    pub executable: bool,
+pub(crate) struct OursFile {
+    pub(crate) content: Vec<u8>,
+    pub(crate) executable: bool,
 }
 
 /// Everything a step is computed from.
-pub struct StepInput<'a> {
-    pub from: u8,
-    pub to: u8,
+pub(crate) struct StepInput<'a> {
+    pub(crate) from: Level,
+    pub(crate) to: Level,
     /// The manifest as recorded at `from`.
-    pub manifest: &'a Manifest,
+    pub(crate) manifest: &'a Manifest,
     /// Bases of the files the manifest records.
-    pub bases: &'a BTreeMap<RelPath, Base>,
+    pub(crate) bases: &'a BTreeMap<RelPath, Base>,
     /// The user's files among the paths the manifest records or `theirs` generates.
-    pub ours: &'a BTreeMap<RelPath, OursFile>,
+    pub(crate) ours: &'a BTreeMap<RelPath, OursFile>,
     /// The project rendered at `to` with the recorded answers.
-    pub theirs: &'a Tree,
+    pub(crate) theirs: &'a Tree,
     /// Paths that already have an entry in `.mlops/base/`.
-    pub stored_bases: &'a BTreeSet<RelPath>,
+    pub(crate) stored_bases: &'a BTreeSet<RelPath>,
 }
 
 /// One file of a plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Change {
-    pub path: RelPath,
-    pub action: Action,
-    pub ownership: Ownership,
-    pub base_source: BaseSource,
+pub(crate) struct Change {
+    pub(crate) path: RelPath,
+    pub(crate) action: Action,
+    pub(crate) ownership: Ownership,
+    pub(crate) base_source: BaseSource,
     /// The user's content before the step, if the file exists.
-    pub before: Option<Vec<u8>>,
+    pub(crate) before: Option<Vec<u8>>,
     /// The content written at `path`, if the step writes it.
-    pub write: Option<Vec<u8>>,
-    pub executable: bool,
+    pub(crate) write: Option<Vec<u8>>,
+    pub(crate) executable: bool,
     /// For a binary conflict: where the new version is written, and its content.
-    pub side_file: Option<(RelPath, Vec<u8>)>,
-    pub conflicts: usize,
+    pub(crate) side_file: Option<(RelPath, Vec<u8>)>,
+    pub(crate) conflicts: usize,
     /// Why the file got its action, in a few words.
-    pub reason: &'static str,
+    pub(crate) reason: &'static str,
 }
 
 /// One upgrade step, computed.
 #[derive(Debug, Clone)]
-pub struct Plan {
-    pub from: u8,
-    pub to: u8,
-    pub changes: Vec<Change>,
+pub(crate) struct Plan {
+    pub(crate) from: Level,
+    pub(crate) to: Level,
+    pub(crate) changes: Vec<Change>,
     /// The manifest after the step.
-    pub manifest: Manifest,
+    pub(crate) manifest: Manifest,
     /// `.mlops/base/` entries to write (`Some`) or remove (`None`).
-    pub base_store: BTreeMap<RelPath, Option<Vec<u8>>>,
+    pub(crate) base_store: BTreeMap<RelPath, Option<Vec<u8>>>,
 }
 
 impl Plan {
-    pub fn count(&self, action: Action) -> usize {
+    pub(crate) fn count(&self, action: Action) -> usize {
         self.changes
             .iter()
             .filter(|change| change.action == action)
             .count()
     }
 
-    pub fn has_conflicts(&self) -> bool {
+    pub(crate) fn has_conflicts(&self) -> bool {
         self.changes
             .iter()
             .any(|change| change.action.is_conflict())
     }
 
-    pub fn conflicted_paths(&self) -> Vec<&RelPath> {
+    pub(crate) fn conflicted_paths(&self) -> Vec<&RelPath> {
         self.changes
             .iter()
             .filter(|change| change.action.is_conflict())
@@ -187,34 +189,68 @@ impl Plan {
             .collect()
     }
 
-    /// Every path the step writes or removes, manifest included: what must be clean in git.
-    pub fn written_paths(&self) -> BTreeSet<RelPath> {
-        let mut paths: BTreeSet<RelPath> = BTreeSet::new();
+    /// Every file the step writes or removes: changed files, binary side files, the base store
+    /// and the manifest. The one write set: what is applied, what must be clean in git, and what
+    /// later steps of a walk see.
+    pub(crate) fn writes(&self) -> BTreeMap<RelPath, FileWrite> {
+        let mut writes = BTreeMap::new();
         for change in &self.changes {
-            if change.write.is_some() {
-                paths.insert(change.path.clone());
+            if let Some(content) = &change.write {
+                writes.insert(
+                    change.path.clone(),
+                    FileWrite::Write {
+                        content: content.clone(),
+                        executable: change.executable,
+                    },
+                );
             }
-            if let Some((side, _)) = &change.side_file {
-                paths.insert(side.clone());
+            if let Some((side, content)) = &change.side_file {
+                writes.insert(
+                    side.clone(),
+                    FileWrite::Write {
+                        content: content.clone(),
+                        executable: false,
+                    },
+                );
             }
         }
-        paths.extend(self.base_store.keys().map(base_store_path));
-        paths.insert(RelPath::new(crate::manifest::MANIFEST_PATH).expect("valid"));
-        paths
+        for (path, content) in &self.base_store {
+            let write = match content {
+                Some(content) => FileWrite::Write {
+                    content: content.clone(),
+                    executable: false,
+                },
+                None => FileWrite::Remove,
+            };
+            writes.insert(base_store_path(path), write);
+        }
+        writes.insert(
+            manifest_path(),
+            FileWrite::Write {
+                content: self.manifest.to_toml().into_bytes(),
+                executable: false,
+            },
+        );
+        writes
     }
 }
 
-pub const BASE_STORE_DIR: &str = ".mlops/base";
+/// The manifest's path, which every plan writes last.
+pub(crate) fn manifest_path() -> RelPath {
+    RelPath::new(MANIFEST_PATH).expect("the manifest path is valid")
+}
+
+pub(crate) const BASE_STORE_DIR: &str = ".mlops/base";
 
 /// Where the stored base of `path` lives: `.mlops/base/<path>.base`, a suffix that keeps tools
 /// (linters, test collectors, CI) from mistaking it for the file itself.
-pub fn base_store_path(path: &RelPath) -> RelPath {
+pub(crate) fn base_store_path(path: &RelPath) -> RelPath {
     RelPath::new(&format!("{BASE_STORE_DIR}/{path}.base"))
         .expect("a prefixed relative path is valid")
 }
 
 /// The path a binary conflict writes the new version to: `logo.png` becomes `logo.level-2.png`.
-pub fn side_file_path(path: &RelPath, level: u8) -> RelPath {
+pub(crate) fn side_file_path(path: &RelPath, level: Level) -> RelPath {
     let text = path.as_str();
     let (directory, name) = text
         .rsplit_once('/')
@@ -232,7 +268,7 @@ pub fn side_file_path(path: &RelPath, level: u8) -> RelPath {
 }
 
 /// Classifies every file and computes what the step writes.
-pub fn plan(input: &StepInput<'_>) -> Plan {
+pub(crate) fn plan(input: &StepInput<'_>) -> Plan {
     let labels = Labels {
         ours: "yours".to_owned(),
         base: format!("level {}", input.from),
@@ -294,7 +330,7 @@ fn classify(
     ours: Option<&OursFile>,
     theirs: &[u8],
     theirs_executable: bool,
-    to: u8,
+    to: Level,
     labels: &Labels,
 ) -> Change {
     let base_source = base.map_or(BaseSource::None, |base| base.source);
@@ -396,7 +432,7 @@ fn conflict(
     base: Option<&[u8]>,
     ours: &[u8],
     theirs: &[u8],
-    to: u8,
+    to: Level,
     labels: &Labels,
     reason: &'static str,
 ) -> Change {
@@ -449,7 +485,7 @@ fn orphan(
 fn next_manifest(input: &StepInput<'_>, changes: &[Change]) -> Manifest {
     let mut manifest = input.manifest.clone();
     manifest.level = input.to;
-    crate::manifest::GENERATOR_VERSION.clone_into(&mut manifest.generator_version);
+    crate::project::manifest::GENERATOR_VERSION.clone_into(&mut manifest.generator_version);
     manifest.history.push(Manifest::step("upgrade", input.to));
     manifest.files = input
         .theirs
@@ -512,7 +548,7 @@ fn base_store_updates(
 mod tests {
     use super::*;
     use crate::answers::example;
-    use crate::tree::blob_id;
+    use crate::project::blob_id;
 
     fn path(text: &str) -> RelPath {
         RelPath::new(text).unwrap()
@@ -551,13 +587,13 @@ mod tests {
         expected: &str,
     ) {
         let base_tree = tree(base);
-        let manifest = Manifest::for_tree(0, &example(), &base_tree, vec![]);
+        let manifest = Manifest::for_tree(Level::ZERO, &example(), &base_tree, vec![]);
         let bases = rendered_bases(&base_tree);
         let ours = on_disk(ours);
         let theirs = tree(theirs);
         let input = StepInput {
-            from: 0,
-            to: 1,
+            from: Level::ZERO,
+            to: Level::new(1).unwrap(),
             manifest: &manifest,
             bases: &bases,
             ours: &ours,
@@ -635,27 +671,30 @@ mod tests {
     #[test]
     fn side_files_sit_beside_the_original() {
         assert_eq!(
-            side_file_path(&path("docs/logo.png"), 2).as_str(),
+            side_file_path(&path("docs/logo.png"), Level::new(2).unwrap()).as_str(),
             "docs/logo.level-2.png"
         );
         assert_eq!(
-            side_file_path(&path("Makefile"), 3).as_str(),
+            side_file_path(&path("Makefile"), Level::new(3).unwrap()).as_str(),
             "Makefile.level-3"
         );
-        assert_eq!(side_file_path(&path(".env"), 3).as_str(), ".env.level-3");
+        assert_eq!(
+            side_file_path(&path(".env"), Level::new(3).unwrap()).as_str(),
+            ".env.level-3"
+        );
     }
 
     #[test]
     fn the_base_store_keeps_what_was_generated_for_diverging_files() {
         let base_tree = tree(&[("kept", "1\n"), ("updated", "1\n")]);
-        let manifest = Manifest::for_tree(0, &example(), &base_tree, vec![]);
+        let manifest = Manifest::for_tree(Level::ZERO, &example(), &base_tree, vec![]);
         let bases = rendered_bases(&base_tree);
         let ours = on_disk(&[("kept", "mine\n"), ("updated", "1\n")]);
         let theirs = tree(&[("kept", "1\n"), ("updated", "2\n")]);
         let stored = BTreeSet::from([path("updated")]);
         let input = StepInput {
-            from: 0,
-            to: 1,
+            from: Level::ZERO,
+            to: Level::new(1).unwrap(),
             manifest: &manifest,
             bases: &bases,
             ours: &ours,
@@ -668,7 +707,7 @@ mod tests {
             Some(&Some(b"1\n".to_vec()))
         );
         assert_eq!(plan.base_store.get(&path("updated")), Some(&None));
-        assert_eq!(plan.manifest.level, 1);
+        assert_eq!(plan.manifest.level, Level::new(1).unwrap());
         assert_eq!(plan.manifest.files[&path("updated")].blob, blob_id(b"2\n"));
     }
 }

@@ -3,33 +3,33 @@
 //! The project name, description, author and Python version come from `pyproject.toml`
 //! (`[project]`), `setup.cfg` (`[metadata]`) or `setup.py` (`name="..."`), in that order; the
 //! package name from the one package under `src/` or at the top level. Everything not found is
-//! left to flags, prompts and defaults (`answers.rs`). Pure: the caller reads the files.
+//! left to flags, prompts and defaults (`answers`). Pure: the caller reads the files.
 
 use std::collections::BTreeMap;
 
-use crate::answers::{SUPPORTED_PYTHON, package_name_for};
+use crate::answers::{AnswerKey, Choice as _, PythonVersion, package_name_for};
 
 /// What the caller read from the repository.
 #[derive(Debug, Default)]
-pub struct Evidence<'a> {
-    pub pyproject: Option<&'a str>,
-    pub setup_cfg: Option<&'a str>,
-    pub setup_py: Option<&'a str>,
+pub(super) struct Evidence<'a> {
+    pub(super) pyproject: Option<&'a str>,
+    pub(super) setup_cfg: Option<&'a str>,
+    pub(super) setup_py: Option<&'a str>,
     /// Directories with an `__init__.py`, under `src/` or at the top level, as `src/name` or `name`.
-    pub packages: Vec<String>,
+    pub(super) packages: Vec<String>,
     /// The repository directory's name.
-    pub directory_name: &'a str,
+    pub(super) directory_name: &'a str,
 }
 
 /// Answer key to value, for every answer the repository determines.
-pub fn derive(evidence: &Evidence<'_>) -> BTreeMap<String, String> {
+pub(super) fn derive(evidence: &Evidence<'_>) -> BTreeMap<AnswerKey, String> {
     let mut found = BTreeMap::new();
-    let mut put = |key: &str, value: Option<String>| {
+    let mut put = |key: AnswerKey, value: Option<String>| {
         if let Some(value) = value
             .map(|value| value.trim().to_owned())
             .filter(|value| !value.is_empty())
         {
-            found.entry(key.to_owned()).or_insert(value);
+            found.entry(key).or_insert(value);
         }
     };
 
@@ -49,8 +49,8 @@ pub fn derive(evidence: &Evidence<'_>) -> BTreeMap<String, String> {
                 .and_then(toml::Value::as_str)
                 .map(str::to_owned)
         };
-        put("project_name", text("name"));
-        put("description", text("description"));
+        put(AnswerKey::ProjectName, text("name"));
+        put(AnswerKey::Description, text("description"));
         let first_author = project
             .get("authors")
             .and_then(toml::Value::as_array)
@@ -61,33 +61,39 @@ pub fn derive(evidence: &Evidence<'_>) -> BTreeMap<String, String> {
                 .and_then(toml::Value::as_str)
                 .map(str::to_owned)
         };
-        put("author", author_field("name"));
-        put("author_email", author_field("email"));
+        put(AnswerKey::Author, author_field("name"));
+        put(AnswerKey::AuthorEmail, author_field("email"));
         put(
-            "python_version",
+            AnswerKey::PythonVersion,
             text("requires-python").and_then(|spec| python_version(&spec)),
         );
     }
     if let Some(cfg) = evidence.setup_cfg {
         let metadata = ini_section(cfg, "metadata");
-        put("project_name", metadata.get("name").cloned());
-        put("description", metadata.get("description").cloned());
-        put("author", metadata.get("author").cloned());
-        put("author_email", metadata.get("author_email").cloned());
+        put(AnswerKey::ProjectName, metadata.get("name").cloned());
+        put(AnswerKey::Description, metadata.get("description").cloned());
+        put(AnswerKey::Author, metadata.get("author").cloned());
+        put(
+            AnswerKey::AuthorEmail,
+            metadata.get("author_email").cloned(),
+        );
     }
     if let Some(setup) = evidence.setup_py {
-        put("project_name", keyword_string(setup, "name"));
-        put("description", keyword_string(setup, "description"));
-        put("author", keyword_string(setup, "author"));
-        put("author_email", keyword_string(setup, "author_email"));
+        put(AnswerKey::ProjectName, keyword_string(setup, "name"));
+        put(AnswerKey::Description, keyword_string(setup, "description"));
+        put(AnswerKey::Author, keyword_string(setup, "author"));
+        put(
+            AnswerKey::AuthorEmail,
+            keyword_string(setup, "author_email"),
+        );
     }
 
     let name = found
-        .get("project_name")
+        .get(&AnswerKey::ProjectName)
         .cloned()
         .unwrap_or_else(|| evidence.directory_name.to_owned());
     if let Some(package) = package_for(&evidence.packages, &name) {
-        found.entry("package_name".to_owned()).or_insert(package);
+        found.entry(AnswerKey::PackageName).or_insert(package);
     }
     found
 }
@@ -126,9 +132,7 @@ fn python_version(spec: &str) -> Option<String> {
         .trim();
     let mut parts = lower.split('.');
     let version = format!("{}.{}", parts.next()?, parts.next()?);
-    SUPPORTED_PYTHON
-        .contains(&version.as_str())
-        .then_some(version)
+    PythonVersion::parse(&version).map(|version| version.as_str().to_owned())
 }
 
 /// `key = value` lines of one `[section]` of an INI file.
@@ -173,11 +177,15 @@ mod tests {
     use super::*;
 
     fn check(evidence: &Evidence<'_>, expected: &[(&str, &str)]) {
-        let expected: BTreeMap<String, String> = expected
-            .iter()
-            .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
+        let actual: BTreeMap<&str, String> = derive(evidence)
+            .into_iter()
+            .map(|(key, value)| (key.as_str(), value))
             .collect();
-        assert_eq!(derive(evidence), expected);
+        let expected: BTreeMap<&str, String> = expected
+            .iter()
+            .map(|(key, value)| (*key, (*value).to_owned()))
+            .collect();
+        assert_eq!(actual, expected);
     }
 
     #[test]

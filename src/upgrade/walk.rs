@@ -1,0 +1,145 @@
+//! The multi-level walk: which levels an upgrade goes through, and each step planned against the
+//! workspace the steps before it leave. A step that leaves conflicts is the last one planned:
+//! later levels wait until its conflicts are resolved.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::base;
+use super::plan::{self, Plan, StepInput};
+use super::workspace::Workspace;
+use crate::exit::Refused;
+use crate::level::Level;
+use crate::project::RelPath;
+use crate::project::git;
+use crate::project::manifest::Manifest;
+use crate::render;
+
+/// The level an upgrade from `current` goes to, with `--to` as `requested`; `highest` is the
+/// highest level this build has a bundle for.
+pub(super) fn target_level(
+    current: Level,
+    requested: Option<Level>,
+    highest: Level,
+) -> anyhow::Result<Level> {
+    if current >= highest && requested.is_none_or(|to| to >= current) {
+        return Err(Refused::new(format!(
+            "the project is already at level {current}, the highest level: there is nothing to upgrade to"
+        ))
+        .into());
+    }
+    match requested {
+        None => Ok(current.next().expect("below the highest level")),
+        Some(to) if to < current => Err(Refused::new(format!(
+            "the project is at level {current}; `--to {to}` would go down a level, which upgrades never do"
+        ))
+        .into()),
+        Some(to) if to == current => Err(Refused::new(format!(
+            "the project is already at level {current}: pass `--to {}` or higher",
+            current.number() + 1
+        ))
+        .into()),
+        Some(to) if to > highest => Err(crate::exit::Usage::new(format!(
+            "level {to} has no template bundle in this build: the highest is {highest}"
+        ))
+        .into()),
+        Some(to) => Ok(to),
+    }
+}
+
+/// Plans every step from the recorded level to `target`, stopping after the first step that
+/// leaves conflicts.
+pub(super) fn plan_steps(
+    recorded: &Manifest,
+    target: Level,
+    workspace: &mut Workspace,
+    repository: Option<&git2::Repository>,
+) -> anyhow::Result<Vec<Plan>> {
+    let rendered_base = render::render(recorded.level.number(), &recorded.answers).ok();
+    let stored = |path: &RelPath| workspace.stored_base(path);
+    let from_git = |blob: &str| repository.and_then(|repository| git::find_blob(repository, blob));
+    let mut bases = base::recover(recorded, rendered_base.as_ref(), &stored, &from_git);
+
+    let mut manifest = recorded.clone();
+    let mut plans = Vec::new();
+    for to in manifest.level.steps_to(target) {
+        let theirs = render::render(to.number(), &manifest.answers)?;
+        let paths: BTreeSet<&RelPath> = manifest.files.keys().chain(theirs.paths()).collect();
+        let mut ours = BTreeMap::new();
+        for path in paths {
+            if let Some(file) = workspace.read(path)? {
+                ours.insert(path.clone(), file);
+            }
+        }
+        let stored_bases: BTreeSet<RelPath> = manifest
+            .files
+            .keys()
+            .chain(theirs.paths())
+            .filter(|path| workspace.stored_base(path).is_some())
+            .cloned()
+            .collect();
+        let plan = plan::plan(&StepInput {
+            from: manifest.level,
+            to,
+            manifest: &manifest,
+            bases: &bases,
+            ours: &ours,
+            theirs: &theirs,
+            stored_bases: &stored_bases,
+        });
+        workspace.apply(&plan);
+        manifest = plan.manifest.clone();
+        // The next step's base is exactly what this step generated.
+        bases = plan::rendered_bases(&theirs);
+        let stop = plan.has_conflicts();
+        plans.push(plan);
+        if stop {
+            break;
+        }
+    }
+    Ok(plans)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn level(number: u8) -> Level {
+        Level::new(number).unwrap()
+    }
+
+    fn check(current: u8, requested: Option<u8>, expected: Result<u8, &str>) {
+        let actual = target_level(level(current), requested.map(level), Level::MAX)
+            .map(Level::number)
+            .map_err(|error| error.to_string());
+        assert_eq!(
+            actual,
+            expected.map_err(str::to_owned),
+            "{current} -> {requested:?}"
+        );
+    }
+
+    #[test]
+    fn targets() {
+        check(1, None, Ok(2));
+        check(1, Some(4), Ok(4));
+        check(
+            4,
+            None,
+            Err(
+                "the project is already at level 4, the highest level: there is nothing to upgrade to",
+            ),
+        );
+        check(
+            3,
+            Some(2),
+            Err(
+                "the project is at level 3; `--to 2` would go down a level, which upgrades never do",
+            ),
+        );
+        check(
+            2,
+            Some(2),
+            Err("the project is already at level 2: pass `--to 3` or higher"),
+        );
+    }
+}
