@@ -7,13 +7,14 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
+use super::confined::{ProjectDir, Staged};
 use super::target::Target;
 use super::{RelPath, Tree};
+use crate::exit::Refused;
 
 /// A directory that is removed when dropped unless kept.
 struct Staging {
@@ -48,9 +49,11 @@ pub(crate) fn write_new_project(
         target.parent()
     };
     let staging = create_staging_dir(staging_parent, &name)?;
+    let staged_project = ProjectDir::open(&staging.path)?;
     for (path, entry) in tree {
-        let destination = staging.path.join(path.as_str());
-        write_file(&destination, &entry.content, entry.executable)?;
+        staged_project
+            .stage(path, &entry.content, entry.executable)?
+            .commit()?;
     }
     before_rename(&staging.path)?;
 
@@ -142,45 +145,6 @@ fn create_staging_dir(parent: &Path, name: &str) -> anyhow::Result<Staging> {
     )
 }
 
-/// Writes one file, creating its directories, with the executable bit if asked.
-pub(crate) fn write_file(
-    destination: &Path,
-    content: &[u8],
-    executable: bool,
-) -> anyhow::Result<()> {
-    if let Some(directory) = destination.parent() {
-        fs::create_dir_all(directory)
-            .with_context(|| format!("could not create `{}`", directory.display()))?;
-    }
-    let mut file = fs::File::create(destination)
-        .with_context(|| format!("could not create `{}`", destination.display()))?;
-    file.write_all(content)
-        .with_context(|| format!("could not write `{}`", destination.display()))?;
-    if executable {
-        set_executable(&file, destination)?;
-    }
-    Ok(())
-}
-
-#[cfg(unix)]
-fn set_executable(file: &fs::File, destination: &Path) -> anyhow::Result<()> {
-    use std::os::unix::fs::PermissionsExt as _;
-    let mut permissions = file
-        .metadata()
-        .with_context(|| format!("could not stat `{}`", destination.display()))?
-        .permissions();
-    // Executable wherever readable, as `chmod +x` does under the usual umask.
-    let mode = permissions.mode();
-    permissions.set_mode(mode | ((mode & 0o444) >> 2));
-    file.set_permissions(permissions)
-        .with_context(|| format!("could not make `{}` executable", destination.display()))
-}
-
-#[cfg(not(unix))]
-fn set_executable(_: &fs::File, _: &Path) -> anyhow::Result<()> {
-    Ok(())
-}
-
 /// One change to a file of an existing project.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum FileWrite {
@@ -191,66 +155,59 @@ pub(crate) enum FileWrite {
 /// Applies `writes` to the project at `root` as one transaction: every new content is first
 /// written to a temporary file beside its target (a failure there changes nothing), then each is
 /// renamed into place, `last` after all the others. If a rename fails part-way, the error names
-/// the files already replaced and how to get them back.
+/// the files already replaced and how to get them back. Every write and delete stays inside the
+/// project (see `confined`).
 pub(crate) fn write_transaction(
     root: &Path,
     writes: &BTreeMap<RelPath, FileWrite>,
     last: &RelPath,
 ) -> anyhow::Result<()> {
+    let project = ProjectDir::open(root)?;
     let mut ordered: Vec<(&RelPath, &FileWrite)> =
         writes.iter().filter(|(path, _)| *path != last).collect();
     ordered.extend(writes.get_key_value(last));
 
-    let mut staged: Vec<(PathBuf, PathBuf, &RelPath)> = Vec::new();
-    let cleanup = |staged: &[(PathBuf, PathBuf, &RelPath)]| {
-        for (temporary, _, _) in staged {
-            let _ = fs::remove_file(temporary);
-        }
-    };
+    // Every path is checked before anything is written, so a refusal changes nothing.
+    for (path, _) in &ordered {
+        project.check(path).map_err(Refused::new)?;
+    }
+    let mut staged: Vec<Staged> = Vec::new();
     for (path, write) in &ordered {
         if let FileWrite::Write {
             content,
             executable,
         } = write
         {
-            let destination = root.join(path.as_str());
-            let temporary = temporary_beside(&destination);
-            let written = destination
-                .parent()
-                .map_or(Ok(()), |directory| {
-                    fs::create_dir_all(directory)
-                        .with_context(|| format!("could not create `{}`", directory.display()))
-                })
-                .and_then(|()| write_file(&temporary, content, *executable));
-            if let Err(error) = written {
-                cleanup(&staged);
-                let _ = fs::remove_file(&temporary);
-                return Err(anyhow::anyhow!("{error:#}; nothing was changed"));
+            match project.stage(path, content, *executable) {
+                Ok(file) => staged.push(file),
+                Err(error) => {
+                    for file in staged {
+                        file.discard();
+                    }
+                    return Err(error.context("nothing was changed"));
+                }
             }
-            staged.push((temporary, destination, path));
         }
     }
 
     let mut done: Vec<&RelPath> = Vec::new();
-    let mut pending = staged.iter();
+    let mut pending = staged.into_iter();
     for (path, write) in &ordered {
         let result = match write {
             FileWrite::Write { .. } => {
-                let (temporary, destination, _) =
-                    pending.next().expect("one staged file per write");
-                fs::rename(temporary, destination)
-                    .with_context(|| format!("could not replace `{path}`"))
-            }
-            FileWrite::Remove => match fs::remove_file(root.join(path.as_str())) {
-                Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
-                    Err(error).with_context(|| format!("could not remove `{path}`"))
+                let file = pending.next().expect("one staged file per write");
+                let result = file.commit();
+                if result.is_err() {
+                    file.discard();
                 }
-                _ => Ok(()),
-            },
+                result
+            }
+            FileWrite::Remove => project.remove(path),
         };
         if let Err(error) = result {
-            let rest: Vec<_> = pending.cloned().collect();
-            cleanup(&rest);
+            for file in pending {
+                file.discard();
+            }
             let replaced: Vec<String> = done.iter().map(|path| format!("`{path}`")).collect();
             let how = if replaced.is_empty() {
                 "nothing was changed".to_owned()
@@ -265,11 +222,4 @@ pub(crate) fn write_transaction(
         done.push(path);
     }
     Ok(())
-}
-
-fn temporary_beside(destination: &Path) -> PathBuf {
-    let name = destination
-        .file_name()
-        .map_or_else(|| "file".into(), |name| name.to_string_lossy());
-    destination.with_file_name(format!(".{name}.mlops-tmp-{}", std::process::id()))
 }

@@ -17,7 +17,9 @@ pub(super) fn project_root(start: &Path) -> anyhow::Result<Option<PathBuf>> {
         .canonicalize()
         .with_context(|| format!("could not resolve `{}`", start.display()))?;
     for directory in absolute.ancestors() {
-        if directory.join(MANIFEST_PATH).is_file() {
+        // Anything at the manifest's path marks the project, even a broken one: reading it then
+        // says what is wrong, instead of adopting the project as if it had none.
+        if std::fs::symlink_metadata(directory.join(MANIFEST_PATH)).is_ok() {
             return Ok(Some(directory.to_path_buf()));
         }
     }

@@ -94,8 +94,9 @@ pub(crate) fn upgrade(request: &Request<'_>) -> anyhow::Result<Upgrade> {
     let target = walk::target_level(recorded.level, request.to, request.highest)?;
     let repository = git::repository_of(&root);
 
-    let mut workspace = workspace::Workspace::new(&root);
+    let mut workspace = workspace::Workspace::new(&root)?;
     let plans = walk::plan_steps(&recorded, target, &mut workspace, repository.as_ref())?;
+    workspace.check_writes(&plans)?;
     let has_conflicts = plans.last().is_some_and(Plan::has_conflicts);
 
     let outcome = match (request.dry_run, has_conflicts) {

@@ -118,6 +118,21 @@ pub(crate) fn rendered_bases(generated: &Tree) -> BTreeMap<RelPath, Base> {
 pub(crate) struct OursFile {
     pub(crate) content: Vec<u8>,
     pub(crate) executable: bool,
+    /// Why the file was not read, when it is not a regular file inside the project (a symlink,
+    /// a FIFO, something behind a symlinked directory): such a file is left alone, its target
+    /// never read or written.
+    pub(crate) unread: Option<&'static str>,
+}
+
+impl OursFile {
+    /// A regular file's content.
+    pub(crate) fn regular(content: Vec<u8>, executable: bool) -> Self {
+        Self {
+            content,
+            executable,
+            unread: None,
+        }
+    }
 }
 
 /// Everything a step is computed from.
@@ -287,26 +302,42 @@ pub(crate) fn plan(input: &StepInput<'_>) -> Plan {
             })
         });
         let ours = input.ours.get(path);
-        let change = match input.theirs.get(path) {
-            Some(theirs) => {
-                let ownership = record.map_or(theirs.ownership, |record| record.ownership);
-                classify(
+        let unread = ours.and_then(|ours| ours.unread);
+        let change = if let Some(reason) = unread {
+            Change {
+                path: path.clone(),
+                action: Action::Keep,
+                ownership: record.map_or(Ownership::Generated, |record| record.ownership),
+                base_source: base.as_ref().map_or(BaseSource::None, |base| base.source),
+                before: None,
+                write: None,
+                executable: false,
+                side_file: None,
+                conflicts: 0,
+                reason,
+            }
+        } else {
+            match input.theirs.get(path) {
+                Some(theirs) => {
+                    let ownership = record.map_or(theirs.ownership, |record| record.ownership);
+                    classify(
+                        path,
+                        ownership,
+                        base.as_ref(),
+                        ours,
+                        &theirs.content,
+                        theirs.executable,
+                        input.to,
+                        &labels,
+                    )
+                }
+                None => orphan(
                     path,
-                    ownership,
+                    record.map_or(Ownership::Generated, |record| record.ownership),
                     base.as_ref(),
                     ours,
-                    &theirs.content,
-                    theirs.executable,
-                    input.to,
-                    &labels,
-                )
+                ),
             }
-            None => orphan(
-                path,
-                record.map_or(Ownership::Generated, |record| record.ownership),
-                base.as_ref(),
-                ours,
-            ),
         };
         changes.push(change);
     }
@@ -569,10 +600,7 @@ mod tests {
         files
             .iter()
             .map(|(name, content)| {
-                let file = OursFile {
-                    content: content.as_bytes().to_vec(),
-                    executable: false,
-                };
+                let file = OursFile::regular(content.as_bytes().to_vec(), false);
                 (path(name), file)
             })
             .collect()

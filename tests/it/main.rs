@@ -3,6 +3,7 @@
 
 mod adopt;
 mod assess;
+mod hostile;
 mod levels;
 mod new;
 mod support;
