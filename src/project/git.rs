@@ -1,10 +1,14 @@
 //! Everything that touches git, through git2: finding the work tree, reading the user's identity,
 //! creating the first commit, checking for uncommitted changes, and finding old blobs by id.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use git2::{IndexAddOption, Repository, Signature};
+
+use super::RelPath;
+use super::manifest::{MANIFEST_PATH, Manifest};
 
 /// The identity commits are made with when git has none configured.
 const FALLBACK_NAME: &str = "mlops-scaffold";
@@ -12,8 +16,7 @@ const FALLBACK_EMAIL: &str = "mlops-scaffold@localhost";
 
 /// The root of the git work tree containing `path`, if any.
 pub fn work_tree_of(path: &Path) -> Option<PathBuf> {
-    let repository = Repository::discover(path).ok()?;
-    repository.workdir().map(Path::to_path_buf)
+    repository_of(path)?.workdir().map(Path::to_path_buf)
 }
 
 /// `user.name` and `user.email` from the user's git configuration, if set.
@@ -89,7 +92,91 @@ pub fn commit_all(repository: &Repository, message: &str) -> anyhow::Result<()> 
 pub fn repository_of(path: &Path) -> Option<Repository> {
     let repository = Repository::discover(path).ok()?;
     repository.workdir()?;
+    // A `.git` file points to a git directory elsewhere. Without `core.worktree`, libgit2 takes
+    // that directory's parent as the work tree, where git takes the directory holding the file;
+    // follow git, or every path would look outside the work tree and go unchecked.
+    let absolute = path.canonicalize().ok()?;
+    if let Some(holder) = absolute
+        .ancestors()
+        .find(|directory| std::fs::symlink_metadata(directory.join(".git")).is_ok())
+        && std::fs::symlink_metadata(holder.join(".git")).is_ok_and(|metadata| metadata.is_file())
+        && repository.config().ok()?.get_path("core.worktree").is_err()
+    {
+        repository.set_workdir(holder, false).ok()?;
+    }
     Some(repository)
+}
+
+/// How many commits the search for generated content looks through, newest first.
+const HISTORY_LIMIT: usize = 10_000;
+
+/// Every `(path, blob)` that the project's git history shows the generator wrote: a commit in
+/// which the manifest's record of `path` became `blob` and the file itself became that content.
+/// A blob id edited into the manifest by hand (or by anyone) does not qualify, since no commit
+/// changed the file to it together with its record; so a user's own committed content can never
+/// pass for the generator's and turn their edit into an "update".
+pub(crate) fn generated_in_history(
+    repository: &Repository,
+    project_root: &Path,
+) -> BTreeSet<(RelPath, String)> {
+    let mut found = BTreeSet::new();
+    let Some(prefix) = in_work_tree(repository, project_root, "") else {
+        return found;
+    };
+    let manifest_path = prefix.join(MANIFEST_PATH);
+    let Ok(mut walk) = repository.revwalk() else {
+        return found;
+    };
+    if walk.push_head().is_err() {
+        return found;
+    }
+    let records = |tree: &git2::Tree<'_>| -> Option<BTreeMap<RelPath, String>> {
+        let entry = tree.get_path(&manifest_path).ok()?;
+        let blob = repository.find_blob(entry.id()).ok()?;
+        let text = std::str::from_utf8(blob.content()).ok()?;
+        let manifest = Manifest::parse(text, MANIFEST_PATH).ok()?;
+        Some(
+            manifest
+                .files
+                .into_iter()
+                .map(|(path, record)| (path, record.blob))
+                .collect(),
+        )
+    };
+    let blob_at = |tree: &git2::Tree<'_>, path: &RelPath| {
+        tree.get_path(&prefix.join(path.as_str()))
+            .ok()
+            .map(|entry| entry.id().to_string())
+    };
+    for oid in walk.take(HISTORY_LIMIT).flatten() {
+        let Ok(commit) = repository.find_commit(oid) else {
+            continue;
+        };
+        let Ok(tree) = commit.tree() else { continue };
+        let parent_tree = commit.parent(0).ok().and_then(|parent| parent.tree().ok());
+        let manifest_blob =
+            |tree: &git2::Tree<'_>| tree.get_path(&manifest_path).ok().map(|entry| entry.id());
+        if manifest_blob(&tree).is_none()
+            || parent_tree.as_ref().and_then(manifest_blob) == manifest_blob(&tree)
+        {
+            continue;
+        }
+        let Some(now) = records(&tree) else { continue };
+        let before = parent_tree.as_ref().and_then(records).unwrap_or_default();
+        for (path, blob) in now {
+            let record_changed = before.get(&path) != Some(&blob);
+            let file_became_it = blob_at(&tree, &path).as_deref() == Some(blob.as_str())
+                && parent_tree
+                    .as_ref()
+                    .and_then(|parent| blob_at(parent, &path))
+                    .as_deref()
+                    != Some(blob.as_str());
+            if record_changed && file_became_it {
+                found.insert((path, blob));
+            }
+        }
+    }
+    found
 }
 
 /// The content of blob `id` in the repository's object database, if it is there.
@@ -117,9 +204,9 @@ pub fn uncommitted<'a>(
 ) -> anyhow::Result<Vec<String>> {
     let mut dirty = Vec::new();
     for path in paths {
-        let Some(relative) = in_work_tree(repository, project_root, path) else {
-            continue;
-        };
+        let relative = in_work_tree(repository, project_root, path).with_context(|| {
+            format!("cannot check `{path}` against git: it is outside the repository's work tree")
+        })?;
         match repository.status_file(&relative) {
             Ok(status) if status.is_empty() || status.contains(git2::Status::IGNORED) => {}
             Ok(_) => dirty.push(path.to_owned()),
@@ -135,7 +222,8 @@ pub fn uncommitted<'a>(
 }
 
 /// Stages exactly `paths` (relative to `project_root`; removed files are unstaged as removals)
-/// and commits them on HEAD with `message`.
+/// and commits them, and only them, on HEAD with `message`. Anything else the user had staged
+/// stays staged and out of the commit.
 pub fn commit_paths<'a>(
     repository: &Repository,
     project_root: &Path,
@@ -143,6 +231,7 @@ pub fn commit_paths<'a>(
     message: &str,
 ) -> anyhow::Result<()> {
     let mut index = repository.index().context("could not open the git index")?;
+    let mut staged = Vec::new();
     for path in paths {
         let relative = in_work_tree(repository, project_root, path)
             .with_context(|| format!("`{path}` is outside the git work tree"))?;
@@ -155,8 +244,33 @@ pub fn commit_paths<'a>(
                 .remove_path(&relative)
                 .with_context(|| format!("could not stage the removal of `{path}`"))?;
         }
+        staged.push(relative);
     }
-    commit_index(repository, &mut index, message)
+    index.write().context("could not write the git index")?;
+
+    // The commit's tree: HEAD's, with exactly these paths as the index now has them.
+    let mut commit_index = git2::Index::new().context("could not make a git index")?;
+    if let Ok(head) = repository.head()
+        && let Ok(tree) = head.peel_to_tree()
+    {
+        commit_index
+            .read_tree(&tree)
+            .context("could not read HEAD's tree")?;
+    }
+    for relative in &staged {
+        match index.get_path(relative, 0) {
+            Some(entry) => commit_index.add(&entry),
+            None => match commit_index.get_path(relative, 0) {
+                Some(_) => commit_index.remove_path(relative),
+                None => Ok(()),
+            },
+        }
+        .with_context(|| format!("could not stage `{}`", relative.display()))?;
+    }
+    let tree_id = commit_index
+        .write_tree_to(repository)
+        .context("could not write the git tree")?;
+    commit_tree(repository, tree_id, message)
 }
 
 /// Writes the staged index and commits it on HEAD (the first commit if there is none).
@@ -167,6 +281,11 @@ fn commit_index(
 ) -> anyhow::Result<()> {
     index.write().context("could not write the git index")?;
     let tree_id = index.write_tree().context("could not write the git tree")?;
+    commit_tree(repository, tree_id, message)
+}
+
+/// Commits the tree `tree_id` on HEAD (the first commit if there is none).
+fn commit_tree(repository: &Repository, tree_id: git2::Oid, message: &str) -> anyhow::Result<()> {
     let tree = repository
         .find_tree(tree_id)
         .context("could not read the git tree back")?;

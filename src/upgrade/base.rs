@@ -4,8 +4,9 @@
 //! that content, tried in order, each accepted only if its blob id matches: rendering the
 //! recorded level again with the recorded answers (exact while the templates have not changed),
 //! `.mlops/base/` (where an upgrade keeps what it generated for files whose content differs from
-//! it, so it travels with clones), and the repository's git object database (the first commit of
-//! a generated project holds every file as generated). When all three fail the base is
+//! it, so it travels with clones), and the repository's git history, only where a commit shows
+//! the generator writing that content (the first commit of a generated project holds every file
+//! as generated; a blob id edited into the manifest has no such commit). When all three fail the base is
 //! `Missing`, and the plan treats the file as added on both sides: identical content is adopted,
 //! any difference is a conflict, never a guess. Pure: the caller passes the lookups.
 
@@ -20,7 +21,7 @@ pub(super) fn recover(
     manifest: &Manifest,
     rendered: Option<&Tree>,
     stored: &dyn Fn(&RelPath) -> Option<Vec<u8>>,
-    from_git: &dyn Fn(&str) -> Option<Vec<u8>>,
+    from_git: &dyn Fn(&RelPath, &str) -> Option<Vec<u8>>,
 ) -> BTreeMap<RelPath, Base> {
     manifest
         .files
@@ -40,7 +41,7 @@ pub(super) fn recover(
                     content: Some(content),
                     source: BaseSource::Store,
                 }
-            } else if let Some(content) = from_git(&record.blob).filter(&matches) {
+            } else if let Some(content) = from_git(path, &record.blob).filter(&matches) {
                 Base {
                     content: Some(content),
                     source: BaseSource::GitHistory,
@@ -81,7 +82,7 @@ mod tests {
         ]);
         let stored = |path: &RelPath| (path.as_str() == "stored").then(|| b"s\n".to_vec());
         let git_blob = blob_id(b"g\n");
-        let from_git = |blob: &str| (blob == git_blob).then(|| b"g\n".to_vec());
+        let from_git = |_: &RelPath, blob: &str| (blob == git_blob).then(|| b"g\n".to_vec());
         let bases = recover(&manifest, Some(&rendered_now), &stored, &from_git);
         let sources: Vec<(String, BaseSource)> = bases
             .iter()

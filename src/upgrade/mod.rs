@@ -95,7 +95,13 @@ pub(crate) fn upgrade(request: &Request<'_>) -> anyhow::Result<Upgrade> {
     let repository = git::repository_of(&root);
 
     let mut workspace = workspace::Workspace::new(&root)?;
-    let plans = walk::plan_steps(&recorded, target, &mut workspace, repository.as_ref())?;
+    let plans = walk::plan_steps(
+        &root,
+        &recorded,
+        target,
+        &mut workspace,
+        repository.as_ref(),
+    )?;
     workspace.check_writes(&plans)?;
     let has_conflicts = plans.last().is_some_and(Plan::has_conflicts);
 

@@ -49,6 +49,7 @@ pub(super) fn target_level(
 /// Plans every step from the recorded level to `target`, stopping after the first step that
 /// leaves conflicts.
 pub(super) fn plan_steps(
+    root: &std::path::Path,
     recorded: &Manifest,
     target: Level,
     workspace: &mut Workspace,
@@ -56,7 +57,16 @@ pub(super) fn plan_steps(
 ) -> anyhow::Result<Vec<Plan>> {
     let rendered_base = render::render(recorded.level.number(), &recorded.answers).ok();
     let stored = |path: &RelPath| workspace.stored_base(path);
-    let from_git = |blob: &str| repository.and_then(|repository| git::find_blob(repository, blob));
+    // Searched only if rendering and the store do not have a file's base.
+    let generated = std::cell::OnceCell::new();
+    let from_git = |path: &RelPath, blob: &str| {
+        let repository = repository?;
+        let generated = generated.get_or_init(|| git::generated_in_history(repository, root));
+        if !generated.contains(&(path.clone(), blob.to_owned())) {
+            return None;
+        }
+        git::find_blob(repository, blob)
+    };
     let mut bases = base::recover(recorded, rendered_base.as_ref(), &stored, &from_git);
 
     let mut manifest = recorded.clone();

@@ -159,3 +159,146 @@ fn a_manifest_that_is_a_fifo_or_a_device_is_refused_without_blocking() {
     output.code(4);
     assert!(output.stderr.contains("it is a FIFO"), "{}", output.stderr);
 }
+
+#[test]
+fn a_blob_id_edited_into_the_manifest_cannot_turn_an_edit_into_an_update() {
+    let test = Test::new();
+    let root = project(&test, "0");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let edited = readme.replacen("## Train", "## Train\n\nOur team's own notes.\n", 1);
+    std::fs::write(root.join("README.md"), &edited).unwrap();
+    commit_everything(&root, "notes");
+    // Point the manifest's record at the user's committed content.
+    let ours = git2::Oid::hash_object(git2::ObjectType::Blob, edited.as_bytes())
+        .unwrap()
+        .to_string();
+    let manifest_path = root.join(".mlops/manifest.toml");
+    let mut manifest: toml::Table =
+        toml::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
+    manifest["files"]["README.md"]["blob"] = toml::Value::String(ours);
+    std::fs::write(&manifest_path, toml::to_string(&manifest).unwrap()).unwrap();
+    commit_everything(&root, "tamper");
+
+    let output = test.run_in("mlops", &["upgrade", "--format", "json"], &root, &[]);
+    let report: serde_json::Value = serde_json::from_str(&output.stdout).unwrap();
+    let readme_change = report["steps"][0]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|file| file["path"] == "README.md")
+        .unwrap();
+    assert_ne!(readme_change["action"], "update", "{readme_change}");
+    assert_ne!(readme_change["base"], "git_history", "{readme_change}");
+    let after = std::fs::read_to_string(root.join("README.md")).unwrap();
+    assert!(
+        after.contains("Our team's own notes."),
+        "the edit was dropped:\n{after}"
+    );
+}
+
+#[test]
+fn the_project_search_stops_at_the_repository_boundary() {
+    let test = Test::new();
+    let outer = project(&test, "0");
+    // A repository inside the project (vendored code, a submodule checkout) is its own.
+    let inner = outer.join("vendor/tool");
+    std::fs::create_dir_all(&inner).unwrap();
+    std::fs::write(inner.join("tool.py"), "print('hi')\n").unwrap();
+    commit_everything(&inner, "vendored");
+    let before = std::fs::read(outer.join(".mlops/manifest.toml")).unwrap();
+    let output = test.run_in(
+        "mlops",
+        &["upgrade", "--dry-run", "--no-input"],
+        &inner,
+        &[],
+    );
+    output.success();
+    assert!(
+        output
+            .stdout
+            .contains("has no `.mlops/manifest.toml`: adopting it"),
+        "the inner repository is adopted on its own, not upgraded as the outer project: {}",
+        output.stdout
+    );
+    assert_eq!(
+        std::fs::read(outer.join(".mlops/manifest.toml")).unwrap(),
+        before
+    );
+
+    // Outside any repository, a manifest above is named, not used.
+    let plain = test.path("plain");
+    test.mlops(&["new", "plain", "--level", "0", "--no-input", "--no-git"])
+        .success();
+    std::fs::create_dir(plain.join("sub")).unwrap();
+    let output = test.run_in(
+        "mlops",
+        &["upgrade", "--dry-run", "--allow-dirty"],
+        &plain.join("sub"),
+        &[],
+    );
+    output.code(4);
+    assert!(
+        output.stderr.contains(
+            "is not in a git repository, so mlops does not look for the project above it"
+        ),
+        "{}",
+        output.stderr
+    );
+}
+
+#[test]
+fn commit_takes_only_the_upgrade_s_files_and_leaves_other_staged_work_staged() {
+    let test = Test::new();
+    let root = project(&test, "0");
+    std::fs::write(root.join("notes.txt"), "work in progress\n").unwrap();
+    let repository = git2::Repository::open(&root).unwrap();
+    let mut index = repository.index().unwrap();
+    index.add_path(Path::new("notes.txt")).unwrap();
+    index.write().unwrap();
+
+    test.run_in("mlops", &["upgrade", "--commit"], &root, &[])
+        .success();
+    let head = repository.head().unwrap().peel_to_commit().unwrap();
+    assert_eq!(head.message().ok(), Some("Upgrade to MLOps level 1"));
+    let tree = head.tree().unwrap();
+    assert!(
+        tree.get_path(Path::new("notes.txt")).is_err(),
+        "notes.txt was swept into the commit"
+    );
+    assert!(tree.get_path(Path::new("src/demo/app.py")).is_ok());
+    let status = repository.status_file(Path::new("notes.txt")).unwrap();
+    assert!(
+        status.contains(git2::Status::INDEX_NEW),
+        "notes.txt is still staged: {status:?}"
+    );
+    let app = repository
+        .status_file(Path::new("src/demo/app.py"))
+        .unwrap();
+    assert!(
+        app.is_empty(),
+        "the upgrade's files are committed and clean: {app:?}"
+    );
+}
+
+#[test]
+fn a_relocated_git_directory_still_guards_uncommitted_work() {
+    let test = Test::new();
+    let root = project(&test, "0");
+    let gitdir = test.path("elsewhere.git");
+    std::fs::rename(root.join(".git"), &gitdir).unwrap();
+    std::fs::write(root.join(".git"), format!("gitdir: {}\n", gitdir.display())).unwrap();
+    std::fs::write(root.join("README.md"), "uncommitted work\n").unwrap();
+    let output = test.run_in("mlops", &["upgrade"], &root, &[]);
+    output.code(4);
+    assert!(
+        output.stderr.starts_with(
+            "error: uncommitted changes to files this upgrade would write: `README.md`"
+        ),
+        "{}",
+        output.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join("README.md")).unwrap(),
+        "uncommitted work\n"
+    );
+}
