@@ -13,6 +13,7 @@ use crate::answers::{self, AnswerArgs, Answers};
 use crate::cli::{Format, NewArgs};
 use crate::exit::ExitStatus;
 use crate::level::Level;
+use crate::output::escape_controls;
 use crate::project::manifest::{MANIFEST_PATH, Manifest};
 use crate::project::{Entry, Ownership, RelPath, apply, git, human_size, target};
 use crate::{bundle, render};
@@ -141,7 +142,7 @@ fn text(report: &Report<'_>, next_steps: &[String]) -> String {
     let _ = writeln!(
         out,
         "{verb} `{}` at MLOps level {} ({}): {} files, {}{git}",
-        report.path,
+        escape_controls(&report.path),
         report.level,
         report.level_name,
         report.files.len(),
@@ -173,7 +174,11 @@ fn text(report: &Report<'_>, next_steps: &[String]) -> String {
         }
         let _ = writeln!(out, "\nnothing was written (dry run)");
     } else if !next_steps.is_empty() {
-        let _ = writeln!(out, "\nnext:\n  cd {}", shell_quote(&report.path));
+        let _ = writeln!(
+            out,
+            "\nnext:\n  cd {}",
+            escape_controls(&shell_quote(&report.path))
+        );
         for step in next_steps {
             let _ = writeln!(out, "  {step}");
         }

@@ -33,7 +33,26 @@ pub(crate) fn error_message(error: &anyhow::Error) -> String {
     message
 }
 
-/// Prints `error: <message>` on stderr.
+/// `text` with every control character written as an escape (`\u{1b}`, `\n`), so that a name or
+/// value from a file or the command line can neither move the cursor, recolour the terminal nor
+/// start a line that looks like one of ours.
+pub(crate) fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return text.into();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
+}
+
+/// Prints `error: <message>` on stderr, control characters escaped.
 pub(crate) fn report_error(error: &anyhow::Error) {
     let red_bold = RED.bold();
     let mut err = anstream::stderr().lock();
@@ -42,6 +61,20 @@ pub(crate) fn report_error(error: &anyhow::Error) {
         "{}error:{} {}",
         red_bold.render(),
         red_bold.render_reset(),
-        error_message(error)
+        escape_controls(&error_message(error))
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_controls;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(escape_controls("plain `x`"), "plain `x`");
+        assert_eq!(
+            escape_controls("a\u{1b}[31mred\nerror: forged"),
+            "a\\u{1b}[31mred\\nerror: forged"
+        );
+    }
 }

@@ -14,7 +14,7 @@ use super::Upgrade;
 use super::merge::is_binary;
 use super::plan::{Action, BaseSource, Change, Plan};
 use crate::level::Level;
-use crate::output::{BOLD, CYAN, DIM, GREEN, RED, YELLOW};
+use crate::output::{BOLD, CYAN, DIM, GREEN, RED, YELLOW, escape_controls};
 use crate::project::manifest::MANIFEST_PATH;
 
 /// What the run did or would do, as a whole.
@@ -263,7 +263,7 @@ pub(crate) fn text(upgrade: &Upgrade) -> String {
             "`{}` has no `{MANIFEST_PATH}`: adopting it at level {level}, the level `mlops assess` finds; \
              your existing files are yours, so any that differs from what the templates generate is a \
              conflict, never overwritten\n",
-            upgrade.root.display()
+            escape_controls(&upgrade.root.display().to_string())
         );
     }
     let diffs = upgrade.outcome == Outcome::DryRun;
