@@ -64,14 +64,19 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             };
         }
     };
-    let result = match &cli.command {
-        Command::Completions(args) => Ok(commands::completions::run(args)),
-        // Every other command reads the bundles: a malformed one is an error before anything runs.
-        _ if let Err(error) = bundle::check() => Err(error),
-        Command::New(args) => commands::new::run(args),
-        Command::Upgrade(args) => commands::upgrade::run(args),
-        Command::Assess(args) => commands::assess::run(args),
-        Command::Levels(args) => commands::levels::run(args),
+    // Every command but completions reads the bundles: a malformed one is an error before
+    // anything runs.
+    let needs_bundles = !matches!(cli.command, Command::Completions(_));
+    let result = if needs_bundles && let Err(error) = bundle::check() {
+        Err(error)
+    } else {
+        match &cli.command {
+            Command::Completions(args) => Ok(commands::completions::run(args)),
+            Command::New(args) => commands::new::run(args),
+            Command::Upgrade(args) => commands::upgrade::run(args),
+            Command::Assess(args) => commands::assess::run(args),
+            Command::Levels(args) => commands::levels::run(args),
+        }
     };
     match result {
         Ok(status) => status.into(),
