@@ -29,6 +29,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
+pub(crate) use merge::has_conflict_markers;
 pub(crate) use report::{Outcome, json, text};
 
 use crate::answers::AnswerArgs;
@@ -103,6 +104,7 @@ pub(crate) fn upgrade(request: &Request<'_>) -> anyhow::Result<Upgrade> {
         repository.as_ref(),
     )?;
     workspace.check_writes(&plans)?;
+    refuse_unresolved_conflicts(&plans)?;
     let has_conflicts = plans.last().is_some_and(Plan::has_conflicts);
 
     let outcome = match (request.dry_run, has_conflicts) {
@@ -123,6 +125,28 @@ pub(crate) fn upgrade(request: &Request<'_>) -> anyhow::Result<Upgrade> {
         committed,
         adopted_at,
     })
+}
+
+/// Refuses plans that would touch a file still holding conflict markers: an earlier merge was
+/// never resolved, and merging into it again would nest new markers inside the old ones.
+fn refuse_unresolved_conflicts(plans: &[Plan]) -> anyhow::Result<()> {
+    let marked: Vec<String> = plans
+        .iter()
+        .flat_map(|plan| &plan.changes)
+        .filter(|change| change.write.is_some() || change.side_file.is_some())
+        .filter(|change| change.before.as_deref().is_some_and(has_conflict_markers))
+        .map(|change| format!("`{}`", change.path))
+        .collect();
+    if marked.is_empty() {
+        return Ok(());
+    }
+    Err(crate::exit::Refused::new(format!(
+        "{} still {} conflict markers (`<<<<<<<`, `=======`, `>>>>>>>`) from an earlier merge: resolve them, \
+         commit, then upgrade",
+        marked.join(", "),
+        if marked.len() == 1 { "holds" } else { "hold" }
+    ))
+    .into())
 }
 
 fn read_manifest(root: &Path) -> anyhow::Result<Manifest> {

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::merge::{self, Labels, Merged};
+use super::merge::{self, Labels, Merged, Strategy};
 use crate::level::Level;
 use crate::project::apply::FileWrite;
 use crate::project::manifest::{FileRecord, MANIFEST_PATH, Manifest};
@@ -166,6 +166,8 @@ pub(crate) struct Change {
     /// For a binary conflict: where the new version is written, and its content.
     pub(crate) side_file: Option<(RelPath, Vec<u8>)>,
     pub(crate) conflicts: usize,
+    /// How the file was merged, if it was.
+    pub(crate) strategy: Option<Strategy>,
     /// Why the file got its action, in a few words.
     pub(crate) reason: &'static str,
 }
@@ -314,6 +316,7 @@ pub(crate) fn plan(input: &StepInput<'_>) -> Plan {
                 executable: false,
                 side_file: None,
                 conflicts: 0,
+                strategy: None,
                 reason,
             }
         } else {
@@ -377,6 +380,7 @@ fn classify(
         }),
         side_file: None,
         conflicts: 0,
+        strategy: None,
         reason: "",
     };
     let (action, reason) = match (base, ours) {
@@ -419,12 +423,20 @@ fn classify(
             }
             Some(base_content) => {
                 let reason = "you and the template both changed it";
-                match merge::merge(Some(base_content), &ours.content, theirs, labels) {
-                    Merged::Clean(merged) if merged == ours.content => {
+                let merged = merge::merge(
+                    path.as_str(),
+                    Some(base_content),
+                    &ours.content,
+                    theirs,
+                    labels,
+                );
+                match merged {
+                    Merged::Clean { content, .. } if content == ours.content => {
                         (Action::Keep, "your file already has the template's change")
                     }
-                    Merged::Clean(merged) => {
-                        change.write = Some(merged);
+                    Merged::Clean { content, strategy } => {
+                        change.write = Some(content);
+                        change.strategy = Some(strategy);
                         (Action::Merge, reason)
                     }
                     _ => {
@@ -468,22 +480,32 @@ fn conflict(
     reason: &'static str,
 ) -> Change {
     change.reason = reason;
-    match merge::merge(base, ours, theirs, labels) {
+    match merge::merge(change.path.as_str(), base, ours, theirs, labels) {
         Merged::Binary => {
             change.action = Action::BinaryConflict;
             change.side_file = Some((side_file_path(&change.path, to), theirs.to_vec()));
         }
-        Merged::Conflicted { content, conflicts } => {
+        Merged::Conflicted {
+            content,
+            conflicts,
+            strategy,
+        } => {
             change.action = Action::Conflict;
             change.conflicts = conflicts;
+            change.strategy = Some(strategy);
             change.write = Some(content);
         }
-        Merged::Clean(content) => {
-            // Only reachable without a base, when one side is a prefix-compatible edit of the
-            // other; still not a decision to take for the user silently.
+        Merged::Clean { .. } => {
+            // Without a base, a clean merge means one side contains the other; still not a
+            // decision to take for the user silently: the whole of both, between markers.
+            let mut text = String::new();
+            let lines = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+            let (ours_text, theirs_text) = (lines(ours), lines(theirs));
+            merge::write_whole_conflict(&mut text, &ours_text, &theirs_text, labels);
             change.action = Action::Conflict;
             change.conflicts = 1;
-            change.write = Some(content);
+            change.strategy = Some(Strategy::Lines);
+            change.write = Some(text.into_bytes());
         }
     }
     change
@@ -509,6 +531,7 @@ fn orphan(
         executable: ours.is_some_and(|ours| ours.executable),
         side_file: None,
         conflicts: 0,
+        strategy: None,
         reason,
     }
 }

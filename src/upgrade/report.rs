@@ -11,7 +11,7 @@ use serde::Serialize;
 use similar::TextDiff;
 
 use super::Upgrade;
-use super::merge::is_binary;
+use super::merge::{Strategy, is_binary};
 use super::plan::{Action, BaseSource, Change, Plan};
 use crate::level::Level;
 use crate::output::{BOLD, CYAN, DIM, GREEN, RED, YELLOW, escape_controls};
@@ -46,6 +46,9 @@ fn style(action: Action) -> Style {
 /// The note after a file's path in the list.
 fn note(change: &Change, to_level: Level) -> String {
     let mut note = change.reason.to_owned();
+    if let Some(strategy) = change.strategy {
+        let _ = write!(note, "; merged {}", strategy.describe());
+    }
     if change.conflicts > 0 {
         let _ = write!(
             note,
@@ -342,6 +345,9 @@ struct FileReport<'a> {
     base: BaseSource,
     reason: &'static str,
     conflicts: usize,
+    /// How the file was merged (`lines`, `line_set`, `toml`, `yaml`, `makefile`, `python`), or
+    /// `null` if it was not.
+    merge_strategy: Option<Strategy>,
     side_file: Option<&'a str>,
     diff: Option<String>,
 }
@@ -370,6 +376,7 @@ fn step_report(plan: &Plan) -> StepReport<'_> {
                 base: change.base_source,
                 reason: change.reason,
                 conflicts: change.conflicts,
+                merge_strategy: change.strategy,
                 side_file: change.side_file.as_ref().map(|(side, _)| side.as_str()),
                 diff: diff(change),
             })
