@@ -19,16 +19,23 @@ fn main() {
     if memory.is_dir() {
         places.push(("a file system in memory", memory.to_path_buf()));
     }
-    for (name, place) in places {
+    let judged = places.len() - 1;
+    let mut missed = Vec::new();
+    for (index, (name, place)) in places.into_iter().enumerate() {
         let scratch = tempfile::tempdir_in(&place).expect("a temporary directory");
-        measure(
-            scratch.path(),
-            &format!("mlops new --level 1 (with git init and commit), on {name}"),
-        );
+        let label = format!("mlops new --level 1 (with git init and commit), on {name}");
+        // The target holds the program to account, so it is judged on the last place measured:
+        // memory where there is such a file system, whose figure the disk's mood does not move.
+        if !measure(scratch.path(), &label) && index == judged {
+            missed.push(label);
+        }
     }
+    let missed: Vec<&str> = missed.iter().map(String::as_str).collect();
+    common::finish(&missed);
 }
 
-fn measure(scratch: &std::path::Path, name: &str) {
+/// Measures and reports; returns whether the median met the target.
+fn measure(scratch: &std::path::Path, name: &str) -> bool {
     let binary = env!("CARGO_BIN_EXE_mlops");
     let home = common::git_home(scratch);
 
@@ -57,5 +64,5 @@ fn measure(scratch: &std::path::Path, name: &str) {
         scratch.join("project-0/.git").is_dir(),
         "the benchmark includes the git commit"
     );
-    timing.report(name, Duration::from_millis(30));
+    timing.report(name, Duration::from_millis(30))
 }

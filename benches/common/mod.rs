@@ -29,7 +29,8 @@ impl Timing {
         self.samples[self.samples.len() / 2]
     }
 
-    pub fn report(&self, name: &str, target: Duration) {
+    /// Prints the distribution and whether the median met `target`; returns whether it did.
+    pub fn report(&self, name: &str, target: Duration) -> bool {
         let percentile = |p: usize| self.samples[(self.samples.len() - 1) * p / 100];
         let median = self.median();
         println!(
@@ -41,6 +42,7 @@ impl Timing {
             target.as_millis(),
             if median < target { "" } else { "  MISSED" }
         );
+        median < target
     }
 }
 
@@ -60,4 +62,13 @@ pub fn git_home(scratch: &Path) -> PathBuf {
     )
     .expect("a git configuration");
     home
+}
+
+/// Ends a benchmark: exit 1 when a target was missed, so that CI notices.
+#[allow(dead_code)]
+pub fn finish(missed: &[&str]) {
+    if !missed.is_empty() {
+        eprintln!("missed the target: {}", missed.join(", "));
+        std::process::exit(1);
+    }
 }
