@@ -385,7 +385,14 @@ fn merge_array(
                     .iter()
                     .rev()
                     .find_map(|before| find(ours, before));
-                let at = after.map_or(0, |after| after + 1);
+                let mut at = after.map_or(0, |after| after + 1);
+                // Past the items you added there, so that yours stay next to what they follow.
+                while ours.get(at).is_some_and(|value| {
+                    item_key(value, by_name)
+                        .is_some_and(|key| !base_keys.contains(&key) && !theirs_keys.contains(&key))
+                }) {
+                    at += 1;
+                }
                 insert_item(ours, at, theirs_value.clone());
             }
         }
@@ -429,7 +436,7 @@ mod tests {
     fn dependencies_added_next_to_each_other_merge_by_name() {
         let ours = BASE.replace(
             "    \"pandas>=2.2,<3\",\n",
-            "    \"pandas>=2.2,<3\",\n    \"polars>=1,<2\",  # faster\n",
+            "    \"lightgbm>=4.5,<5\",\n    \"pandas>=2.2,<3\",\n    \"polars>=1,<2\",  # faster\n",
         );
         let theirs = BASE
             .replace(
@@ -441,6 +448,8 @@ mod tests {
                 "line-length = 100\ntarget-version = \"py311\"\n",
             );
         assert_eq!(lines::merge(BASE, &ours, &theirs, &labels()).conflicts, 1);
+        // The template's new package goes after yours at the same place; its raised bound
+        // reaches your line.
         check(
             BASE,
             &ours,
@@ -448,9 +457,13 @@ mod tests {
             &BASE
                 .replace(
                     "    \"pandas>=2.2,<3\",\n",
-                    "    \"mlflow>=3.17,<4\",\n    \"pandas>=2.3,<3\",\n    \"polars>=1,<2\",  # faster\n",
+                    "    \"lightgbm>=4.5,<5\",\n    \"mlflow>=3.17,<4\",\n    \"pandas>=2.3,<3\",\n    \
+                     \"polars>=1,<2\",  # faster\n",
                 )
-                .replace("line-length = 100\n", "line-length = 100\ntarget-version = \"py311\"\n"),
+                .replace(
+                    "line-length = 100\n",
+                    "line-length = 100\ntarget-version = \"py311\"\n",
+                ),
         );
     }
 
