@@ -1,5 +1,6 @@
 //! Everything that touches git, through git2: finding the work tree, reading the user's identity,
-//! creating the first commit, checking for uncommitted changes, and finding old blobs by id.
+//! creating the first commit, checking for uncommitted changes, finding old blobs by id,
+//! recording conflicts as unmerged index entries, and following files the user moved.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -179,6 +180,103 @@ pub(crate) fn generated_in_history(
     found
 }
 
+/// Where generated files missing from the work tree went, by git's rename detection: for each
+/// `(path, blob)` (a path relative to the project and the blob id the manifest records), the
+/// newest commit whose tree holds the file (with that blob if one does) is compared with the
+/// working tree (the index's view of it, untracked files included), with renames found at 50%
+/// similarity, as `git status` and `git log --follow` find them. A file the team deleted has no
+/// rename and is not in the result; nor is one moved out of the project.
+pub(crate) fn moved_files(
+    repository: &Repository,
+    project_root: &Path,
+    missing: &[(RelPath, String)],
+) -> BTreeMap<RelPath, RelPath> {
+    let mut moved = BTreeMap::new();
+    let Some(prefix) = in_work_tree(repository, project_root, "") else {
+        return moved;
+    };
+    let Ok(mut walk) = repository.revwalk() else {
+        return moved;
+    };
+    if walk.push_head().is_err() {
+        return moved;
+    }
+    // The newest tree holding each missing file, preferring one with the recorded blob.
+    let mut trees: BTreeMap<git2::Oid, Vec<&RelPath>> = BTreeMap::new();
+    let mut fallback: BTreeMap<&RelPath, git2::Oid> = BTreeMap::new();
+    let mut pending: Vec<&(RelPath, String)> = missing.iter().collect();
+    for oid in walk.take(HISTORY_LIMIT).flatten() {
+        if pending.is_empty() {
+            break;
+        }
+        let Ok(tree) = repository.find_commit(oid).and_then(|commit| commit.tree()) else {
+            continue;
+        };
+        pending.retain(|(path, blob)| {
+            let Ok(entry) = tree.get_path(&prefix.join(path.as_str())) else {
+                return true;
+            };
+            if entry.id().to_string() == *blob {
+                trees.entry(tree.id()).or_default().push(path);
+                fallback.remove(path);
+                return false;
+            }
+            fallback.entry(path).or_insert(tree.id());
+            true
+        });
+    }
+    for (path, tree) in fallback {
+        trees.entry(tree).or_default().push(path);
+    }
+    for (tree_id, paths) in trees {
+        let Ok(tree) = repository.find_tree(tree_id) else {
+            continue;
+        };
+        for (from, to) in renames_since(repository, &tree, &prefix) {
+            if paths.iter().any(|path| **path == from) {
+                moved.insert(from, to);
+            }
+        }
+    }
+    moved
+}
+
+/// The renames between `tree` and the working tree, as paths relative to the project at
+/// `prefix`; renames into or out of the project are left out.
+fn renames_since(
+    repository: &Repository,
+    tree: &git2::Tree<'_>,
+    prefix: &Path,
+) -> Vec<(RelPath, RelPath)> {
+    let mut options = git2::DiffOptions::new();
+    options
+        .include_untracked(true)
+        .recurse_untracked_dirs(true)
+        .ignore_submodules(true);
+    let Ok(mut diff) = repository.diff_tree_to_workdir_with_index(Some(tree), Some(&mut options))
+    else {
+        return Vec::new();
+    };
+    let mut find = git2::DiffFindOptions::new();
+    find.renames(true).for_untracked(true).rename_threshold(50);
+    if diff.find_similar(Some(&mut find)).is_err() {
+        return Vec::new();
+    }
+    let relative = |path: Option<&Path>| -> Option<RelPath> {
+        let inside = path?.strip_prefix(prefix).ok()?;
+        RelPath::new(&inside.to_string_lossy().replace('\\', "/")).ok()
+    };
+    diff.deltas()
+        .filter(|delta| delta.status() == git2::Delta::Renamed)
+        .filter_map(|delta| {
+            Some((
+                relative(delta.old_file().path())?,
+                relative(delta.new_file().path())?,
+            ))
+        })
+        .collect()
+}
+
 /// The content of blob `id` in the repository's object database, if it is there.
 pub fn find_blob(repository: &Repository, id: &str) -> Option<Vec<u8>> {
     let oid = git2::Oid::from_str(id).ok()?;
@@ -271,6 +369,80 @@ pub fn commit_paths<'a>(
         .write_tree_to(repository)
         .context("could not write the git tree")?;
     commit_tree(repository, tree_id, message)
+}
+
+/// One conflicted file, as a merge leaves it in git's index.
+pub(crate) struct ConflictStages<'a> {
+    /// Relative to the project root.
+    pub(crate) path: &'a str,
+    /// Stage 1, the common ancestor; a file added on both sides has none.
+    pub(crate) base: Option<&'a [u8]>,
+    /// Stage 2, yours.
+    pub(crate) ours: &'a [u8],
+    /// Stage 3, theirs.
+    pub(crate) theirs: &'a [u8],
+    pub(crate) executable: bool,
+}
+
+/// Records each conflicted file as `git merge` does: its index entry is replaced by stages 1
+/// (base), 2 (yours) and 3 (theirs), so that `git status` lists it as unmerged, `git mergetool`
+/// and editors offer to resolve it, and `git commit` refuses until it is `git add`ed.
+pub(crate) fn record_conflicts(
+    repository: &Repository,
+    project_root: &Path,
+    conflicts: &[ConflictStages<'_>],
+) -> anyhow::Result<()> {
+    if conflicts.is_empty() {
+        return Ok(());
+    }
+    let mut index = repository.index().context("could not open the git index")?;
+    for conflict in conflicts {
+        let relative = in_work_tree(repository, project_root, conflict.path)
+            .with_context(|| format!("`{}` is outside the git work tree", conflict.path))?;
+        let path_bytes = relative.to_string_lossy().replace('\\', "/").into_bytes();
+        let entry = |content: &[u8], stage: u16| -> anyhow::Result<git2::IndexEntry> {
+            let id = repository.blob(content).with_context(|| {
+                format!("could not store a version of `{}` in git", conflict.path)
+            })?;
+            Ok(git2::IndexEntry {
+                ctime: git2::IndexTime::new(0, 0),
+                mtime: git2::IndexTime::new(0, 0),
+                dev: 0,
+                ino: 0,
+                mode: if conflict.executable {
+                    0o100_755
+                } else {
+                    0o100_644
+                },
+                uid: 0,
+                gid: 0,
+                file_size: u32::try_from(content.len()).unwrap_or(u32::MAX),
+                id,
+                flags: stage << 12,
+                flags_extended: 0,
+                path: path_bytes.clone(),
+            })
+        };
+        // Stage 0 is the resolved file; a conflict has none until it is resolved.
+        if index.get_path(&relative, 0).is_some() {
+            index
+                .remove(&relative, 0)
+                .with_context(|| format!("could not unstage `{}`", conflict.path))?;
+        }
+        let stages = [
+            (conflict.base, 1),
+            (Some(conflict.ours), 2),
+            (Some(conflict.theirs), 3),
+        ];
+        for (content, stage) in stages {
+            if let Some(content) = content {
+                index.add(&entry(content, stage)?).with_context(|| {
+                    format!("could not record the conflict in `{}`", conflict.path)
+                })?;
+            }
+        }
+    }
+    index.write().context("could not write the git index")
 }
 
 /// Writes the staged index and commits it on HEAD (the first commit if there is none).

@@ -1,11 +1,12 @@
 //! The project's record of itself: `.mlops/manifest.toml`.
 //!
 //! It holds the level, the answers the project was rendered from, and for every file the
-//! generator wrote, its ownership, the level that introduced it and the git blob id of the exact
-//! content generated. The blob id is what lets `mlops upgrade` recover the base of a 3-way merge:
-//! from the repository's history, from `.mlops/base/`, or by rendering again. No timestamps, so
-//! the same project renders the same manifest. Parsing is strict: a manifest that does not say
-//! exactly what it should is reported as corrupt, with the reason and the place.
+//! generator wrote, its ownership, the level that introduced it, the git blob id of the exact
+//! content generated and, if the team moved the file, where it lives now. The blob id is what
+//! lets `mlops upgrade` recover the base of a 3-way merge: from the repository's history, from
+//! `.mlops/base/`, or by rendering again. No timestamps, so the same project renders the same
+//! manifest. Parsing is strict: a manifest that does not say exactly what it should is reported
+//! as corrupt, with the reason and the place.
 
 use std::collections::BTreeMap;
 
@@ -54,6 +55,16 @@ pub(crate) struct FileRecord {
     pub(crate) level: Level,
     /// Git blob id of the content the generator produced for the recorded level.
     pub(crate) blob: String,
+    /// Where the file lives now, if the team moved it (`git mv`): upgrades merge into it there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) moved_to: Option<RelPath>,
+}
+
+impl FileRecord {
+    /// The path of the file in the project: where it was generated, or where it was moved.
+    pub(crate) fn location<'a>(&'a self, path: &'a RelPath) -> &'a RelPath {
+        self.moved_to.as_ref().unwrap_or(path)
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -86,6 +97,7 @@ impl Manifest {
                     ownership: entry.ownership,
                     level: entry.level,
                     blob: entry.blob_id(),
+                    moved_to: None,
                 };
                 (path.clone(), record)
             })

@@ -1,5 +1,6 @@
 //! Carrying out planned steps: the check that nothing uncommitted would be overwritten, then the
-//! writes through `apply`, and with `--commit` one commit per step that has no conflicts.
+//! writes through `apply`, with `--commit` one commit per step that has no conflicts, and the
+//! conflicts of the last step recorded in git's index as unmerged, as `git merge` leaves them.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -61,6 +62,9 @@ pub(super) fn write(
             all.extend(plan.writes());
         }
         apply::write_transaction(root, &all, &manifest_path())?;
+        if let (Some(repository), Some(last)) = (repository, plans.last()) {
+            record_conflicts(root, repository, last)?;
+        }
         return Ok(false);
     }
     let repository = repository.context("`--commit` needs a git repository")?;
@@ -69,6 +73,7 @@ pub(super) fn write(
         let writes = plan.writes();
         apply::write_transaction(root, &writes, &manifest_path())?;
         if plan.has_conflicts() {
+            record_conflicts(root, repository, plan)?;
             break;
         }
         let message = format!("Upgrade to MLOps level {}", plan.to);
@@ -82,4 +87,25 @@ pub(super) fn write(
         committed = true;
     }
     Ok(committed)
+}
+
+/// Records the conflicts of `plan` as unmerged entries of git's index.
+fn record_conflicts(root: &Path, repository: &git2::Repository, plan: &Plan) -> anyhow::Result<()> {
+    let stages: Vec<git::ConflictStages<'_>> = plan
+        .changes
+        .iter()
+        .filter(|change| change.action.is_conflict())
+        .filter_map(|change| {
+            let sides = change.conflict_sides.as_ref()?;
+            Some(git::ConflictStages {
+                path: change.location().as_str(),
+                base: sides.base.as_deref(),
+                ours: change.before.as_deref().unwrap_or_default(),
+                theirs: &sides.theirs,
+                executable: change.executable,
+            })
+        })
+        .collect();
+    git::record_conflicts(repository, root, &stages)
+        .context("the upgrade was written, but its conflicts could not be recorded in git's index")
 }

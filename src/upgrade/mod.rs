@@ -60,6 +60,8 @@ pub(crate) struct Upgrade {
     pub(crate) root: PathBuf,
     /// The manifest before the upgrade.
     pub(crate) recorded: Manifest,
+    /// The level asked for; the plans stop short of it when a step leaves conflicts.
+    pub(crate) target: Level,
     pub(crate) plans: Vec<Plan>,
     pub(crate) outcome: Outcome,
     pub(crate) committed: bool,
@@ -120,6 +122,7 @@ pub(crate) fn upgrade(request: &Request<'_>) -> anyhow::Result<Upgrade> {
     Ok(Upgrade {
         root,
         recorded,
+        target,
         plans,
         outcome,
         committed,
@@ -135,7 +138,7 @@ fn refuse_unresolved_conflicts(plans: &[Plan]) -> anyhow::Result<()> {
         .flat_map(|plan| &plan.changes)
         .filter(|change| change.write.is_some() || change.side_file.is_some())
         .filter(|change| change.before.as_deref().is_some_and(has_conflict_markers))
-        .map(|change| format!("`{}`", change.path))
+        .map(|change| format!("`{}`", change.location()))
         .collect();
     if marked.is_empty() {
         return Ok(());

@@ -154,7 +154,10 @@ pub(crate) struct StepInput<'a> {
 /// One file of a plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Change {
+    /// The path the templates generate the file at.
     pub(crate) path: RelPath,
+    /// Where the file lives instead, if the team moved it: everything is read and written there.
+    pub(crate) moved_to: Option<RelPath>,
     pub(crate) action: Action,
     pub(crate) ownership: Ownership,
     pub(crate) base_source: BaseSource,
@@ -168,8 +171,25 @@ pub(crate) struct Change {
     pub(crate) conflicts: usize,
     /// How the file was merged, if it was.
     pub(crate) strategy: Option<Strategy>,
+    /// For a conflict: the base and the template's version, which git's index records beside
+    /// yours (`before`) as the conflict's stages.
+    pub(crate) conflict_sides: Option<ConflictSides>,
     /// Why the file got its action, in a few words.
     pub(crate) reason: &'static str,
+}
+
+impl Change {
+    /// Where the file is in the project.
+    pub(crate) fn location(&self) -> &RelPath {
+        self.moved_to.as_ref().unwrap_or(&self.path)
+    }
+}
+
+/// The base and the template's side of a conflict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ConflictSides {
+    pub(crate) base: Option<Vec<u8>>,
+    pub(crate) theirs: Vec<u8>,
 }
 
 /// One upgrade step, computed.
@@ -198,11 +218,12 @@ impl Plan {
             .any(|change| change.action.is_conflict())
     }
 
+    /// Where the conflicted files are.
     pub(crate) fn conflicted_paths(&self) -> Vec<&RelPath> {
         self.changes
             .iter()
             .filter(|change| change.action.is_conflict())
-            .map(|change| &change.path)
+            .map(Change::location)
             .collect()
     }
 
@@ -214,7 +235,7 @@ impl Plan {
         for change in &self.changes {
             if let Some(content) = &change.write {
                 writes.insert(
-                    change.path.clone(),
+                    change.location().clone(),
                     FileWrite::Write {
                         content: content.clone(),
                         executable: change.executable,
@@ -305,19 +326,12 @@ pub(crate) fn plan(input: &StepInput<'_>) -> Plan {
         });
         let ours = input.ours.get(path);
         let unread = ours.and_then(|ours| ours.unread);
-        let change = if let Some(reason) = unread {
+        let mut change = if let Some(reason) = unread {
+            let ownership = record.map_or(Ownership::Generated, |record| record.ownership);
             Change {
-                path: path.clone(),
                 action: Action::Keep,
-                ownership: record.map_or(Ownership::Generated, |record| record.ownership),
-                base_source: base.as_ref().map_or(BaseSource::None, |base| base.source),
-                before: None,
-                write: None,
-                executable: false,
-                side_file: None,
-                conflicts: 0,
-                strategy: None,
                 reason,
+                ..unchanged(path, ownership, base.as_ref(), None)
             }
         } else {
             match input.theirs.get(path) {
@@ -342,6 +356,12 @@ pub(crate) fn plan(input: &StepInput<'_>) -> Plan {
                 ),
             }
         };
+        if let Some(moved_to) = record.and_then(|record| record.moved_to.clone()) {
+            if let Some((_, content)) = change.side_file.take() {
+                change.side_file = Some((side_file_path(&moved_to, input.to), content));
+            }
+            change.moved_to = Some(moved_to);
+        }
         changes.push(change);
     }
 
@@ -367,21 +387,11 @@ fn classify(
     to: Level,
     labels: &Labels,
 ) -> Change {
-    let base_source = base.map_or(BaseSource::None, |base| base.source);
     let mut change = Change {
-        path: path.clone(),
-        action: Action::Unchanged,
-        ownership,
-        base_source,
-        before: ours.map(|ours| ours.content.clone()),
-        write: None,
         executable: ours.map_or(theirs_executable, |ours| {
             ours.executable || theirs_executable
         }),
-        side_file: None,
-        conflicts: 0,
-        strategy: None,
-        reason: "",
+        ..unchanged(path, ownership, base, ours)
     };
     let (action, reason) = match (base, ours) {
         // Not generated before.
@@ -480,6 +490,10 @@ fn conflict(
     reason: &'static str,
 ) -> Change {
     change.reason = reason;
+    change.conflict_sides = Some(ConflictSides {
+        base: base.map(<[u8]>::to_vec),
+        theirs: theirs.to_vec(),
+    });
     match merge::merge(change.path.as_str(), base, ours, theirs, labels) {
         Merged::Binary => {
             change.action = Action::BinaryConflict;
@@ -522,17 +536,34 @@ fn orphan(
         Some(_) => (Action::Orphan, "no longer generated: kept as yours"),
     };
     Change {
-        path: path.clone(),
         action,
+        reason,
+        executable: ours.is_some_and(|ours| ours.executable),
+        ..unchanged(path, ownership, base, ours)
+    }
+}
+
+/// A change that writes nothing, before it is classified.
+fn unchanged(
+    path: &RelPath,
+    ownership: Ownership,
+    base: Option<&Base>,
+    ours: Option<&OursFile>,
+) -> Change {
+    Change {
+        path: path.clone(),
+        moved_to: None,
+        action: Action::Unchanged,
         ownership,
         base_source: base.map_or(BaseSource::None, |base| base.source),
         before: ours.map(|ours| ours.content.clone()),
         write: None,
-        executable: ours.is_some_and(|ours| ours.executable),
+        executable: false,
         side_file: None,
         conflicts: 0,
         strategy: None,
-        reason,
+        conflict_sides: None,
+        reason: "",
     }
 }
 
@@ -545,17 +576,15 @@ fn next_manifest(input: &StepInput<'_>, changes: &[Change]) -> Manifest {
         .theirs
         .iter()
         .map(|(path, entry)| {
-            let ownership = input
-                .manifest
-                .files
-                .get(path)
-                .map_or(entry.ownership, |record| record.ownership);
+            let recorded = input.manifest.files.get(path);
+            let ownership = recorded.map_or(entry.ownership, |record| record.ownership);
             (
                 path.clone(),
                 FileRecord {
                     ownership,
                     level: entry.level,
                     blob: entry.blob_id(),
+                    moved_to: recorded.and_then(|record| record.moved_to.clone()),
                 },
             )
         })

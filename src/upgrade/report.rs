@@ -15,6 +15,7 @@ use super::merge::{Strategy, is_binary};
 use super::plan::{Action, BaseSource, Change, Plan};
 use crate::level::Level;
 use crate::output::{BOLD, CYAN, DIM, GREEN, RED, YELLOW, escape_controls};
+use crate::project::RelPath;
 use crate::project::manifest::MANIFEST_PATH;
 
 /// What the run did or would do, as a whole.
@@ -69,9 +70,17 @@ fn note(change: &Change, to_level: Level) -> String {
     note
 }
 
+/// A file's path in the list: `from -> to` for a file the team moved.
+fn shown_path(change: &Change) -> String {
+    match &change.moved_to {
+        Some(to) => format!("{} -> {to}", change.path),
+        None => change.path.to_string(),
+    }
+}
+
 /// The unified diff of a change as it would be written, or `None` if it writes nothing.
 fn diff(change: &Change) -> Option<String> {
-    let path = change.path.as_str();
+    let path = change.location().as_str();
     if let Some((side, content)) = &change.side_file {
         return Some(format!(
             "Binary file {path} kept as yours; new version written to {side} ({} bytes)\n",
@@ -138,6 +147,27 @@ fn base_summary(plan: &Plan) -> String {
     text
 }
 
+/// Where and why a walk stops short of its target: the level whose step leaves conflicts, and
+/// the sentence that says so.
+fn stop(upgrade: &Upgrade) -> Option<(Level, String)> {
+    let last = upgrade.plans.last()?;
+    if last.to >= upgrade.target || !last.has_conflicts() {
+        return None;
+    }
+    let next = last.to.next().expect("below the target");
+    let rest = if next == upgrade.target {
+        format!("level {next} is")
+    } else {
+        format!("levels {next} to {} are", upgrade.target)
+    };
+    let reason = format!(
+        "level {} leaves conflicts, and each level is planned on the files the one before it leaves: {rest} \
+         planned once they are resolved and committed (run `mlops upgrade --to {}` again)",
+        last.to, upgrade.target
+    );
+    Some((last.to, reason))
+}
+
 /// The text preview of `plans` (one per level step). `diffs` adds every change's diff.
 fn plans_text(project_name: &str, plans: &[Plan], outcome: Outcome, diffs: bool) -> String {
     let mut out = String::new();
@@ -166,7 +196,7 @@ fn plans_text(project_name: &str, plans: &[Plan], outcome: Outcome, diffs: bool)
         let width = plan
             .changes
             .iter()
-            .map(|change| change.path.as_str().len())
+            .map(|change| shown_path(change).len())
             .max()
             .unwrap_or(0);
         for change in plan
@@ -181,7 +211,7 @@ fn plans_text(project_name: &str, plans: &[Plan], outcome: Outcome, diffs: bool)
                 style.render(),
                 label(change.action),
                 style.render_reset(),
-                change.path.as_str(),
+                shown_path(change),
                 note(change, plan.to)
             );
         }
@@ -276,6 +306,18 @@ pub(crate) fn text(upgrade: &Upgrade) -> String {
         upgrade.outcome,
         diffs,
     ));
+    if let Some((level, reason)) = stop(upgrade) {
+        let verb = if upgrade.outcome == Outcome::DryRun {
+            "would stop"
+        } else {
+            "stopped"
+        };
+        let _ = writeln!(
+            out,
+            "the walk to level {} {verb} at level {level}: {reason}",
+            upgrade.target
+        );
+    }
     if upgrade.committed {
         let _ = writeln!(out, "committed each level as \"Upgrade to MLOps level N\"");
     } else if upgrade.outcome == Outcome::Applied {
@@ -289,6 +331,7 @@ pub(crate) fn text(upgrade: &Upgrade) -> String {
 
 /// The JSON report; its schema is documented in the README and versioned by `schema_version`.
 pub(crate) fn json(upgrade: &Upgrade) -> String {
+    let stop = stop(upgrade);
     let report = Report {
         schema_version: 1,
         project_name: &upgrade.recorded.answers.project_name,
@@ -308,6 +351,9 @@ pub(crate) fn json(upgrade: &Upgrade) -> String {
             .flat_map(Plan::conflicted_paths)
             .map(ToString::to_string)
             .collect(),
+        target_level: upgrade.target,
+        stopped_at_level: stop.as_ref().map(|(level, _)| *level),
+        stop_reason: stop.map(|(_, reason)| reason),
         steps: upgrade.plans.iter().map(step_report).collect(),
     };
     serde_json::to_string_pretty(&report).expect("the report serialises")
@@ -326,6 +372,11 @@ struct Report<'a> {
     /// The assessed level a repository without a manifest was adopted at, or `null`.
     adopted_at_level: Option<Level>,
     conflicted_paths: Vec<String>,
+    /// The level asked for (`--to`, else the next).
+    target_level: Level,
+    /// The level a walk stopped at short of `target_level`, because that step left conflicts.
+    stopped_at_level: Option<Level>,
+    stop_reason: Option<String>,
     steps: Vec<StepReport<'a>>,
 }
 
@@ -340,6 +391,8 @@ struct StepReport<'a> {
 #[derive(Serialize)]
 struct FileReport<'a> {
     path: &'a str,
+    /// Where the file lives, if the team moved it (`git mv`); `null` otherwise.
+    moved_to: Option<&'a str>,
     action: Action,
     ownership: &'static str,
     base: BaseSource,
@@ -371,6 +424,7 @@ fn step_report(plan: &Plan) -> StepReport<'_> {
             .iter()
             .map(|change| FileReport {
                 path: change.path.as_str(),
+                moved_to: change.moved_to.as_ref().map(RelPath::as_str),
                 action: change.action,
                 ownership: change.ownership.as_str(),
                 base: change.base_source,

@@ -73,10 +73,19 @@ pub(super) fn plan_steps(
     let mut plans = Vec::new();
     for to in manifest.level.steps_to(target) {
         let theirs = render::render(to.number(), &manifest.answers)?;
+        if plans.is_empty()
+            && let Some(repository) = repository
+        {
+            follow_moves(root, repository, &mut manifest, &theirs, workspace)?;
+        }
         let paths: BTreeSet<&RelPath> = manifest.files.keys().chain(theirs.paths()).collect();
         let mut ours = BTreeMap::new();
         for path in paths {
-            if let Some(file) = workspace.read(path)? {
+            let location = manifest
+                .files
+                .get(path)
+                .map_or(path, |record| record.location(path));
+            if let Some(file) = workspace.read(location)? {
                 ours.insert(path.clone(), file);
             }
         }
@@ -107,6 +116,47 @@ pub(super) fn plan_steps(
         }
     }
     Ok(plans)
+}
+
+/// Records in `manifest` where generated files the team moved now live, so that the plan merges
+/// into them there: each generated file missing from its place is looked for with git's rename
+/// detection. A file found at a path the templates generate, or that another file lives at, is
+/// not taken as moved.
+fn follow_moves(
+    root: &std::path::Path,
+    repository: &git2::Repository,
+    manifest: &mut Manifest,
+    theirs: &crate::project::Tree,
+    workspace: &Workspace,
+) -> anyhow::Result<()> {
+    let mut missing = Vec::new();
+    for (path, record) in &manifest.files {
+        let location = record.location(path);
+        if workspace.read(location)?.is_none() {
+            missing.push((location.clone(), record.blob.clone()));
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let moved = git::moved_files(repository, root, &missing);
+    let taken: BTreeSet<RelPath> = manifest
+        .files
+        .iter()
+        .flat_map(|(path, record)| [path.clone(), record.location(path).clone()])
+        .chain(theirs.paths().cloned())
+        .collect();
+    for (path, record) in &mut manifest.files {
+        let Some(to) = moved.get(record.location(path)) else {
+            continue;
+        };
+        if to == path {
+            record.moved_to = None;
+        } else if !taken.contains(to) {
+            record.moved_to = Some(to.clone());
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
