@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::answers::{self, AnswerKey, FlagAnswer};
-use crate::exit::ExitStatus::{self, Conflicts, Failure, Refused, Success, Usage};
+use crate::exit::ExitStatus::{self, Behind, Conflicts, Failure, Refused, Success, Usage};
 use crate::level::Level;
 
 #[derive(Debug, Parser)]
@@ -29,8 +29,12 @@ pub(crate) enum Command {
     New(NewArgs),
     /// Take a project up one maturity level (or to `--to N`), merging the templates' changes into
     /// your files
-    #[command(after_help = ExitStatus::help(Some(&[Success, Failure, Usage, Conflicts, Refused])))]
+    #[command(after_help = ExitStatus::help(Some(&[Success, Failure, Usage, Conflicts, Refused, Behind])))]
     Upgrade(UpgradeArgs),
+    /// Merge what this mlops-scaffold's templates generate for the project's own level into your
+    /// files, when they changed since the project was generated
+    #[command(after_help = ExitStatus::help(Some(&[Success, Failure, Usage, Conflicts, Refused, Behind])))]
+    Update(UpdateArgs),
     /// Assess which maturity level a repository has reached, with evidence
     #[command(after_help = ExitStatus::help(Some(&[Success, Failure, Usage])))]
     Assess(AssessArgs),
@@ -170,8 +174,42 @@ pub(crate) struct UpgradeArgs {
     #[arg(long)]
     pub(crate) commit: bool,
 
+    /// Write nothing; exit 5 if the project is below `--to` (default: the highest level), for a
+    /// scheduled CI job
+    #[arg(long, conflicts_with_all = ["dry_run", "commit", "allow_dirty"])]
+    pub(crate) check: bool,
+
     #[command(flatten)]
     pub(crate) answers: AnswerFlags,
+}
+
+// Each flag is a switch the user sets, as for `upgrade`.
+#[allow(clippy::struct_excessive_bools)]
+#[derive(Debug, Args)]
+pub(crate) struct UpdateArgs {
+    /// The project, or any directory inside it [default: the current directory]
+    pub(crate) path: Option<PathBuf>,
+
+    /// Show the plan, with the diff of every change as it would be written, and write nothing
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t)]
+    pub(crate) format: Format,
+
+    /// Write even if files the update touches have uncommitted changes (or there is no git)
+    #[arg(long)]
+    pub(crate) allow_dirty: bool,
+
+    /// Commit the update with git; otherwise the changes stay in the working tree for review
+    #[arg(long)]
+    pub(crate) commit: bool,
+
+    /// Write nothing; exit 5 if this mlops-scaffold's templates would change the project, for a
+    /// scheduled CI job
+    #[arg(long, conflicts_with_all = ["dry_run", "commit", "allow_dirty"])]
+    pub(crate) check: bool,
 }
 
 #[derive(Debug, Args)]

@@ -17,15 +17,17 @@ pub(crate) enum ExitStatus {
     Usage = 2,
     Conflicts = 3,
     Refused = 4,
+    Behind = 5,
 }
 
 impl ExitStatus {
-    const ALL: [ExitStatus; 5] = [
+    const ALL: [ExitStatus; 6] = [
         Self::Success,
         Self::Failure,
         Self::Usage,
         Self::Conflicts,
         Self::Refused,
+        Self::Behind,
     ];
 
     /// What the code means, as the help text says it (continuation lines already indented).
@@ -44,6 +46,10 @@ impl ExitStatus {
             Self::Refused => {
                 "refused: nothing was written, because it would overwrite or lose work, or the project is
      not in a state the command can start from (non-empty target, dirty tree, corrupt manifest)"
+            }
+            Self::Behind => {
+                "behind: `--check` found a higher level (`upgrade`) or newer templates (`update`) for the
+     project; nothing was written"
             }
         }
     }

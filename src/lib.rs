@@ -74,6 +74,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             Command::Completions(args) => Ok(commands::completions::run(args)),
             Command::New(args) => commands::new::run(args),
             Command::Upgrade(args) => commands::upgrade::run(args),
+            Command::Update(args) => commands::update::run(args),
             Command::Assess(args) => commands::assess::run(args),
             Command::Levels(args) => commands::levels::run(args),
         }

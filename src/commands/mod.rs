@@ -5,4 +5,5 @@ pub(crate) mod assess;
 pub(crate) mod completions;
 pub(crate) mod levels;
 pub(crate) mod new;
+pub(crate) mod update;
 pub(crate) mod upgrade;

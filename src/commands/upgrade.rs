@@ -1,5 +1,5 @@
 //! `mlops upgrade [PATH]`: the arguments to an upgrade request, the upgrade (see `upgrade`), and
-//! its report on stdout.
+//! its report on stdout, which `update` shares.
 
 use std::io::Write as _;
 use std::path::Path;
@@ -9,14 +9,16 @@ use crate::bundle;
 use crate::cli::{Format, UpgradeArgs};
 use crate::exit::ExitStatus;
 use crate::level::Level;
-use crate::upgrade::{self, Outcome, Request};
+use crate::upgrade::{self, Kind, Outcome, Request, Upgrade};
 
 pub(crate) fn run(args: &UpgradeArgs) -> anyhow::Result<ExitStatus> {
     let flags = args.answers.flag_answers();
     let request = Request {
+        kind: Kind::Upgrade,
         start: args.path.as_deref().unwrap_or(Path::new(".")),
         to: args.to,
         dry_run: args.dry_run,
+        check: args.check,
         allow_dirty: args.allow_dirty,
         commit: args.commit,
         answers: AnswerArgs {
@@ -26,15 +28,19 @@ pub(crate) fn run(args: &UpgradeArgs) -> anyhow::Result<ExitStatus> {
         },
         highest: Level::new(bundle::highest_level()).unwrap_or(Level::MAX),
     };
-    let upgrade = upgrade::upgrade(&request)?;
+    report(&upgrade::upgrade(&request)?, args.format)
+}
+
+/// Prints a run of `upgrade` or `update` and returns its exit status.
+pub(crate) fn report(upgrade: &Upgrade, format: Format) -> anyhow::Result<ExitStatus> {
     let mut out = anstream::stdout().lock();
-    match args.format {
-        Format::Text => write!(out, "{}", upgrade::text(&upgrade))?,
-        Format::Json => writeln!(out, "{}", upgrade::json(&upgrade))?,
+    match format {
+        Format::Text => write!(out, "{}", upgrade::text(upgrade))?,
+        Format::Json => writeln!(out, "{}", upgrade::json(upgrade))?,
     }
-    Ok(if upgrade.outcome == Outcome::Conflicts {
-        ExitStatus::Conflicts
-    } else {
-        ExitStatus::Success
+    Ok(match upgrade.outcome {
+        Outcome::Conflicts => ExitStatus::Conflicts,
+        Outcome::Behind => ExitStatus::Behind,
+        Outcome::DryRun | Outcome::Applied | Outcome::UpToDate => ExitStatus::Success,
     })
 }

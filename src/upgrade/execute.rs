@@ -76,7 +76,15 @@ pub(super) fn write(
             record_conflicts(root, repository, plan)?;
             break;
         }
-        let message = format!("Upgrade to MLOps level {}", plan.to);
+        let message = if plan.is_update() {
+            format!(
+                "Update the MLOps level {} templates to mlops-scaffold {}",
+                plan.to,
+                crate::project::manifest::GENERATOR_VERSION
+            )
+        } else {
+            format!("Upgrade to MLOps level {}", plan.to)
+        };
         git::commit_paths(
             repository,
             root,

@@ -1,5 +1,6 @@
 //! `mlops upgrade`: take a project up one level at a time, merging each level's template changes
-//! into the user's files.
+//! into the user's files; `mlops update`: merge what this build's templates generate for the
+//! project's own level, when they changed since it was generated.
 //!
 //! - `locate`: the project an upgrade starts from; `adoption` (with `derive`, pure): a repository
 //!   `mlops new` did not make, given the manifest it would have had.
@@ -10,6 +11,7 @@
 //!   through, each planned against what the steps before it leave.
 //! - `execute`: the dirty check, the writes (through `project::apply`) and the commits.
 //! - `report` (pure): a run as the text preview or JSON.
+//! - `update` (pure): whether this build's templates are newer than the project's.
 //!
 //! Every step is planned in memory first, so a dry run and a real run compute the same plans;
 //! then the checks run; only then is anything written, manifest last.
@@ -22,6 +24,7 @@ mod locate;
 mod merge;
 mod plan;
 mod report;
+mod update;
 mod walk;
 mod workspace;
 
@@ -33,20 +36,36 @@ pub(crate) use merge::has_conflict_markers;
 pub(crate) use report::{Outcome, json, text};
 
 use crate::answers::AnswerArgs;
-use crate::exit::Usage;
+use crate::exit::{Refused, Usage};
 use crate::level::Level;
 use crate::project::git;
-use crate::project::manifest::{MANIFEST_PATH, Manifest};
+use crate::project::manifest::{GENERATOR_VERSION, MANIFEST_PATH, Manifest};
 use crate::project::read::{self, FileRead, Follow};
+use crate::render;
 use plan::Plan;
 
+/// Which command runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Kind {
+    /// Up one or more levels.
+    Upgrade,
+    /// The same level, this build's templates.
+    Update,
+}
+
 /// What the user asked for.
+// Each flag is a switch the user sets, as on the command line.
+#[allow(clippy::struct_excessive_bools)]
 pub(crate) struct Request<'a> {
+    pub(crate) kind: Kind,
     /// The project, or any directory inside it.
     pub(crate) start: &'a Path,
-    /// `--to`: the level to go up to.
+    /// `--to`: the level to go up to (upgrades only).
     pub(crate) to: Option<Level>,
     pub(crate) dry_run: bool,
+    /// `--check`: only say whether the project is behind (a higher level, or newer templates).
+    pub(crate) check: bool,
     pub(crate) allow_dirty: bool,
     pub(crate) commit: bool,
     /// The answers' flags: only for a repository without a manifest, which is adopted.
@@ -57,6 +76,7 @@ pub(crate) struct Request<'a> {
 
 /// What an upgrade did, or would do in a dry run.
 pub(crate) struct Upgrade {
+    pub(crate) kind: Kind,
     pub(crate) root: PathBuf,
     /// The manifest before the upgrade.
     pub(crate) recorded: Manifest,
@@ -86,6 +106,13 @@ pub(crate) fn upgrade(request: &Request<'_>) -> anyhow::Result<Upgrade> {
         }
         let manifest = read_manifest(&root)?;
         (root, manifest, None)
+    } else if request.kind == Kind::Update {
+        return Err(Refused::new(format!(
+            "`{}` is not in a project `mlops new` made (there is no `{MANIFEST_PATH}`): `mlops update` needs one; \
+             `mlops upgrade` adopts a repository without one",
+            request.start.display()
+        ))
+        .into());
     } else {
         let adoption = adoption::adopt(request.start, request.answers)?;
         (
@@ -94,14 +121,28 @@ pub(crate) fn upgrade(request: &Request<'_>) -> anyhow::Result<Upgrade> {
             Some(adoption.assessed_level),
         )
     };
-    let target = walk::target_level(recorded.level, request.to, request.highest)?;
-    let repository = git::repository_of(&root);
-
-    let mut workspace = workspace::Workspace::new(&root)?;
-    let plans = walk::plan_steps(
-        &root,
-        &recorded,
+    let (target, steps) = steps(request, &recorded)?;
+    let mut upgrade = Upgrade {
+        kind: request.kind,
+        root,
+        recorded,
         target,
+        plans: Vec::new(),
+        outcome: Outcome::UpToDate,
+        committed: false,
+        adopted_at,
+    };
+    if steps.is_empty() {
+        return Ok(upgrade);
+    }
+    let root = &upgrade.root;
+    let repository = git::repository_of(root);
+
+    let mut workspace = workspace::Workspace::new(root)?;
+    let plans = walk::plan_steps(
+        root,
+        &upgrade.recorded,
+        &steps,
         &mut workspace,
         repository.as_ref(),
     )?;
@@ -109,25 +150,54 @@ pub(crate) fn upgrade(request: &Request<'_>) -> anyhow::Result<Upgrade> {
     refuse_unresolved_conflicts(&plans)?;
     let has_conflicts = plans.last().is_some_and(Plan::has_conflicts);
 
-    let outcome = match (request.dry_run, has_conflicts) {
-        (true, _) => Outcome::DryRun,
-        (false, true) => Outcome::Conflicts,
-        (false, false) => Outcome::Applied,
+    upgrade.outcome = match (request.check, request.dry_run, has_conflicts) {
+        (true, _, _) => Outcome::Behind,
+        (false, true, _) => Outcome::DryRun,
+        (false, false, true) => Outcome::Conflicts,
+        (false, false, false) => Outcome::Applied,
     };
-    let mut committed = false;
-    if !request.dry_run {
-        execute::check_clean(&root, repository.as_ref(), &plans, request.allow_dirty)?;
-        committed = execute::write(&root, repository.as_ref(), &plans, request.commit)?;
+    if !request.dry_run && !request.check {
+        execute::check_clean(root, repository.as_ref(), &plans, request.allow_dirty)?;
+        upgrade.committed = execute::write(root, repository.as_ref(), &plans, request.commit)?;
     }
-    Ok(Upgrade {
-        root,
-        recorded,
-        target,
-        plans,
-        outcome,
-        committed,
-        adopted_at,
-    })
+    upgrade.plans = plans;
+    Ok(upgrade)
+}
+
+/// The level a run goes to, and the steps that take it there: none when the project is not
+/// behind (a check at or above its level, an update with the same templates).
+fn steps(request: &Request<'_>, recorded: &Manifest) -> anyhow::Result<(Level, Vec<Level>)> {
+    match request.kind {
+        Kind::Upgrade if request.check => {
+            let target = match request.to {
+                Some(to) if to > request.highest => {
+                    return Err(Usage::new(format!(
+                        "level {to} has no template bundle in this build: the highest is {}",
+                        request.highest
+                    ))
+                    .into());
+                }
+                Some(to) => to,
+                None => request.highest,
+            };
+            Ok((target, recorded.level.steps_to(target).collect()))
+        }
+        Kind::Upgrade => {
+            let target = walk::target_level(recorded.level, request.to, request.highest)?;
+            Ok((target, recorded.level.steps_to(target).collect()))
+        }
+        Kind::Update => {
+            update::check_version(&recorded.generator_version, GENERATOR_VERSION)
+                .map_err(Refused::new)?;
+            let rendered = render::render(recorded.level.number(), &recorded.answers)?;
+            let steps = if update::templates_changed(recorded, &rendered) {
+                vec![recorded.level]
+            } else {
+                Vec::new()
+            };
+            Ok((recorded.level, steps))
+        }
+    }
 }
 
 /// Refuses plans that would touch a file still holding conflict markers: an earlier merge was
@@ -143,7 +213,7 @@ fn refuse_unresolved_conflicts(plans: &[Plan]) -> anyhow::Result<()> {
     if marked.is_empty() {
         return Ok(());
     }
-    Err(crate::exit::Refused::new(format!(
+    Err(Refused::new(format!(
         "{} still {} conflict markers (`<<<<<<<`, `=======`, `>>>>>>>`) from an earlier merge: resolve them, \
          commit, then upgrade",
         marked.join(", "),
@@ -167,14 +237,13 @@ fn read_manifest(root: &Path) -> anyhow::Result<Manifest> {
                 FileRead::TooLarge(size) => format!("it has {size} bytes"),
                 FileRead::Regular(_) => unreachable!("matched above"),
             };
-            return Err(crate::exit::Refused::new(format!(
+            return Err(Refused::new(format!(
                 "corrupt manifest `{shown}`: {what}; restore it with `git checkout -- {MANIFEST_PATH}`"
             ))
             .into());
         }
     };
-    let text = String::from_utf8(content).map_err(|_| {
-        crate::exit::Refused::new(format!("corrupt manifest `{shown}`: it is not UTF-8 text"))
-    })?;
-    Manifest::parse(&text, &shown).map_err(|error| crate::exit::Refused::new(error).into())
+    let text = String::from_utf8(content)
+        .map_err(|_| Refused::new(format!("corrupt manifest `{shown}`: it is not UTF-8 text")))?;
+    Manifest::parse(&text, &shown).map_err(|error| Refused::new(error).into())
 }

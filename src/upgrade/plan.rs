@@ -192,7 +192,7 @@ pub(crate) struct ConflictSides {
     pub(crate) theirs: Vec<u8>,
 }
 
-/// One upgrade step, computed.
+/// One upgrade step, computed; an update is a step from a level to itself.
 #[derive(Debug, Clone)]
 pub(crate) struct Plan {
     pub(crate) from: Level,
@@ -210,6 +210,11 @@ impl Plan {
             .iter()
             .filter(|change| change.action == action)
             .count()
+    }
+
+    /// True for the step of `mlops update`: the same level, newer templates.
+    pub(crate) fn is_update(&self) -> bool {
+        self.from == self.to
     }
 
     pub(crate) fn has_conflicts(&self) -> bool {
@@ -307,10 +312,19 @@ pub(crate) fn side_file_path(path: &RelPath, level: Level) -> RelPath {
 
 /// Classifies every file and computes what the step writes.
 pub(crate) fn plan(input: &StepInput<'_>) -> Plan {
-    let labels = Labels {
-        ours: "yours".to_owned(),
-        base: format!("level {}", input.from),
-        theirs: format!("level {}", input.to),
+    // An update goes from a level to itself: the sides are the templates then and now.
+    let labels = if input.from == input.to {
+        Labels {
+            ours: "yours".to_owned(),
+            base: format!("level {} as generated", input.from),
+            theirs: format!("level {} now", input.to),
+        }
+    } else {
+        Labels {
+            ours: "yours".to_owned(),
+            base: format!("level {}", input.from),
+            theirs: format!("level {}", input.to),
+        }
     };
     let mut paths: BTreeSet<&RelPath> = input.manifest.files.keys().collect();
     paths.extend(input.theirs.paths());
@@ -571,7 +585,12 @@ fn next_manifest(input: &StepInput<'_>, changes: &[Change]) -> Manifest {
     let mut manifest = input.manifest.clone();
     manifest.level = input.to;
     crate::project::manifest::GENERATOR_VERSION.clone_into(&mut manifest.generator_version);
-    manifest.history.push(Manifest::step("upgrade", input.to));
+    let action = if input.from == input.to {
+        "update"
+    } else {
+        "upgrade"
+    };
+    manifest.history.push(Manifest::step(action, input.to));
     manifest.files = input
         .theirs
         .iter()

@@ -10,13 +10,13 @@ use anstyle::Style;
 use serde::Serialize;
 use similar::TextDiff;
 
-use super::Upgrade;
 use super::merge::{Strategy, is_binary};
 use super::plan::{Action, BaseSource, Change, Plan};
+use super::{Kind, Upgrade};
 use crate::level::Level;
 use crate::output::{BOLD, CYAN, DIM, GREEN, RED, YELLOW, escape_controls};
 use crate::project::RelPath;
-use crate::project::manifest::MANIFEST_PATH;
+use crate::project::manifest::{GENERATOR_VERSION, MANIFEST_PATH};
 
 /// What the run did or would do, as a whole.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -25,6 +25,10 @@ pub(crate) enum Outcome {
     DryRun,
     Applied,
     Conflicts,
+    /// `--check`: a higher level, or newer templates, would change the project.
+    Behind,
+    /// Nothing to do: at the level asked for, or already with this build's templates.
+    UpToDate,
 }
 
 fn label(action: Action) -> &'static str {
@@ -168,31 +172,42 @@ fn stop(upgrade: &Upgrade) -> Option<(Level, String)> {
     Some((last.to, reason))
 }
 
-/// The text preview of `plans` (one per level step). `diffs` adds every change's diff.
-fn plans_text(project_name: &str, plans: &[Plan], outcome: Outcome, diffs: bool) -> String {
+/// The text preview of the plans (one per level step), with every change's diff in a dry run.
+fn plans_text(upgrade: &Upgrade) -> String {
     let mut out = String::new();
+    let plans = &upgrade.plans;
     let (Some(first), Some(last)) = (plans.first(), plans.last()) else {
         return out;
     };
-    let _ = writeln!(
-        out,
-        "{}upgrade `{project_name}` from level {} ({}) to level {} ({}){}",
-        BOLD.render(),
-        first.from,
-        first.from.name(),
-        last.to,
-        last.to.name(),
-        BOLD.render_reset()
-    );
-    for plan in plans {
+    let project_name = &upgrade.recorded.answers.project_name;
+    let (bold, reset) = (BOLD.render(), BOLD.render_reset());
+    if upgrade.kind == Kind::Update {
         let _ = writeln!(
             out,
-            "\n{}level {} -> {}{}",
-            BOLD.render(),
-            plan.from,
-            plan.to,
-            BOLD.render_reset()
+            "{bold}update `{project_name}` (level {}, {}) to the templates of mlops-scaffold {GENERATOR_VERSION}{reset}",
+            last.to,
+            last.to.name(),
         );
+    } else {
+        let _ = writeln!(
+            out,
+            "{bold}upgrade `{project_name}` from level {} ({}) to level {} ({}){reset}",
+            first.from,
+            first.from.name(),
+            last.to,
+            last.to.name(),
+        );
+    }
+    for plan in plans {
+        if plan.is_update() {
+            let _ = writeln!(
+                out,
+                "\n{bold}level {}: the templates as generated -> now{reset}",
+                plan.to
+            );
+        } else {
+            let _ = writeln!(out, "\n{bold}level {} -> {}{reset}", plan.from, plan.to);
+        }
         let width = plan
             .changes
             .iter()
@@ -217,7 +232,7 @@ fn plans_text(project_name: &str, plans: &[Plan], outcome: Outcome, diffs: bool)
         }
         let _ = writeln!(out, "  {}", summary(plan));
         let _ = writeln!(out, "  {}", base_summary(plan));
-        if diffs {
+        if upgrade.outcome == Outcome::DryRun {
             for change in &plan.changes {
                 if let Some(diff) = diff(change) {
                     let _ = writeln!(out);
@@ -226,47 +241,106 @@ fn plans_text(project_name: &str, plans: &[Plan], outcome: Outcome, diffs: bool)
             }
         }
     }
-    let conflicted: Vec<String> = plans
+    let _ = writeln!(out);
+    out.push_str(&verdict(upgrade));
+    out
+}
+
+/// What the run did, or would do, in a sentence or two.
+fn verdict(upgrade: &Upgrade) -> String {
+    let mut out = String::new();
+    let command = command_name(upgrade.kind);
+    let conflicted: Vec<String> = upgrade
+        .plans
         .iter()
         .flat_map(Plan::conflicted_paths)
         .map(|path| format!("`{path}`"))
         .collect();
-    let _ = writeln!(out);
-    match outcome {
+    let project = format!("`{}`", upgrade.recorded.answers.project_name);
+    let level = upgrade.recorded.level;
+    let last = upgrade.plans.last();
+    match upgrade.outcome {
         Outcome::DryRun => {
             let _ = writeln!(
                 out,
-                "dry run: nothing was written; `mlops upgrade` without `--dry-run` applies exactly this plan"
+                "dry run: nothing was written; `mlops {command}` without `--dry-run` applies exactly this plan"
             );
-            if !conflicted.is_empty() {
-                let _ = writeln!(out, "it would leave conflicts in {}", conflicted.join(", "));
-            }
+        }
+        Outcome::Behind if upgrade.kind == Kind::Update => {
+            let _ = writeln!(
+                out,
+                "{project} is behind the templates of mlops-scaffold {GENERATOR_VERSION} for level {level}: \
+                 `mlops update` brings them in (this check wrote nothing)"
+            );
+        }
+        Outcome::Behind => {
+            let _ = writeln!(
+                out,
+                "{project} is at level {level}, below level {}: `mlops upgrade --to {}` takes it there (this check \
+                 wrote nothing)",
+                upgrade.target, upgrade.target
+            );
+        }
+        Outcome::UpToDate if upgrade.kind == Kind::Update => {
+            let _ = writeln!(
+                out,
+                "{project} already has the templates of mlops-scaffold {GENERATOR_VERSION} for level {level}: \
+                 nothing to update"
+            );
+        }
+        Outcome::UpToDate => {
+            let _ = writeln!(
+                out,
+                "{project} is at level {level}, at or above level {}: nothing to upgrade",
+                upgrade.target
+            );
         }
         Outcome::Applied => {
-            let _ = writeln!(
-                out,
-                "{}upgraded to level {}{}",
-                GREEN.bold().render(),
-                last.to,
-                GREEN.bold().render_reset()
-            );
+            let (green, reset) = (GREEN.bold().render(), GREEN.bold().render_reset());
+            let to = last.map_or(level, |plan| plan.to);
+            if upgrade.kind == Kind::Update {
+                let _ = writeln!(
+                    out,
+                    "{green}updated to the templates of mlops-scaffold {GENERATOR_VERSION} for level {to}{reset}"
+                );
+            } else {
+                let _ = writeln!(out, "{green}upgraded to level {to}{reset}");
+            }
         }
         Outcome::Conflicts => {
+            let last = last.expect("a run with conflicts has a plan");
+            let (base, theirs) = if last.is_update() {
+                (
+                    format!("level {} as generated", last.to),
+                    format!("level {} now", last.to),
+                )
+            } else {
+                (format!("level {}", last.from), format!("level {}", last.to))
+            };
             let _ = writeln!(
                 out,
-                "{}conflicts in {}{}: resolve the `<<<<<<<` markers (yours, level {}, level {}) and any `.level-{}` files, \
-                 then commit; the manifest already records level {}",
+                "{}conflicts in {}{}: resolve the `<<<<<<<` markers (yours, {base}, {theirs}) and any `.level-{}` files, \
+                 then `git add` them and commit (git lists them as unmerged until then); the manifest already \
+                 records level {}",
                 RED.bold().render(),
                 conflicted.join(", "),
                 RED.bold().render_reset(),
-                last.from,
-                last.to,
                 last.to,
                 last.to
             );
         }
     }
+    if matches!(upgrade.outcome, Outcome::DryRun | Outcome::Behind) && !conflicted.is_empty() {
+        let _ = writeln!(out, "it would leave conflicts in {}", conflicted.join(", "));
+    }
     out
+}
+
+fn command_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Upgrade => "upgrade",
+        Kind::Update => "update",
+    }
 }
 
 fn write_diff(out: &mut String, diff: &str) {
@@ -299,15 +373,13 @@ pub(crate) fn text(upgrade: &Upgrade) -> String {
             escape_controls(&upgrade.root.display().to_string())
         );
     }
-    let diffs = upgrade.outcome == Outcome::DryRun;
-    out.push_str(&plans_text(
-        &upgrade.recorded.answers.project_name,
-        &upgrade.plans,
-        upgrade.outcome,
-        diffs,
-    ));
+    if upgrade.plans.is_empty() {
+        out.push_str(&verdict(upgrade));
+    } else {
+        out.push_str(&plans_text(upgrade));
+    }
     if let Some((level, reason)) = stop(upgrade) {
-        let verb = if upgrade.outcome == Outcome::DryRun {
+        let verb = if matches!(upgrade.outcome, Outcome::DryRun | Outcome::Behind) {
             "would stop"
         } else {
             "stopped"
@@ -318,7 +390,13 @@ pub(crate) fn text(upgrade: &Upgrade) -> String {
             upgrade.target
         );
     }
-    if upgrade.committed {
+    if upgrade.committed && upgrade.kind == Kind::Update {
+        let _ = writeln!(
+            out,
+            "committed as \"Update the MLOps level {} templates to mlops-scaffold {GENERATOR_VERSION}\"",
+            upgrade.recorded.level
+        );
+    } else if upgrade.committed {
         let _ = writeln!(out, "committed each level as \"Upgrade to MLOps level N\"");
     } else if upgrade.outcome == Outcome::Applied {
         let _ = writeln!(
@@ -334,6 +412,7 @@ pub(crate) fn json(upgrade: &Upgrade) -> String {
     let stop = stop(upgrade);
     let report = Report {
         schema_version: 1,
+        command: upgrade.kind,
         project_name: &upgrade.recorded.answers.project_name,
         root: upgrade.root.display().to_string(),
         dry_run: upgrade.outcome == Outcome::DryRun,
@@ -362,6 +441,8 @@ pub(crate) fn json(upgrade: &Upgrade) -> String {
 #[derive(Serialize)]
 struct Report<'a> {
     schema_version: u32,
+    /// `upgrade` or `update`.
+    command: Kind,
     project_name: &'a str,
     root: String,
     dry_run: bool,

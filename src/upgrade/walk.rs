@@ -46,12 +46,12 @@ pub(super) fn target_level(
     }
 }
 
-/// Plans every step from the recorded level to `target`, stopping after the first step that
-/// leaves conflicts.
+/// Plans each of `steps` (the levels to go to in turn; the recorded level itself for an update),
+/// stopping after the first step that leaves conflicts.
 pub(super) fn plan_steps(
     root: &std::path::Path,
     recorded: &Manifest,
-    target: Level,
+    steps: &[Level],
     workspace: &mut Workspace,
     repository: Option<&git2::Repository>,
 ) -> anyhow::Result<Vec<Plan>> {
@@ -71,7 +71,7 @@ pub(super) fn plan_steps(
 
     let mut manifest = recorded.clone();
     let mut plans = Vec::new();
-    for to in manifest.level.steps_to(target) {
+    for &to in steps {
         let theirs = render::render(to.number(), &manifest.answers)?;
         if plans.is_empty()
             && let Some(repository) = repository

@@ -1,0 +1,30 @@
+//! `mlops update [PATH]`: the arguments to an update request (an upgrade from the project's level
+//! to itself, with this build's templates), and its report, as `upgrade` prints it.
+
+use std::path::Path;
+
+use crate::answers::AnswerArgs;
+use crate::bundle;
+use crate::cli::UpdateArgs;
+use crate::exit::ExitStatus;
+use crate::level::Level;
+use crate::upgrade::{self, Kind, Request};
+
+pub(crate) fn run(args: &UpdateArgs) -> anyhow::Result<ExitStatus> {
+    let request = Request {
+        kind: Kind::Update,
+        start: args.path.as_deref().unwrap_or(Path::new(".")),
+        to: None,
+        dry_run: args.dry_run,
+        check: args.check,
+        allow_dirty: args.allow_dirty,
+        commit: args.commit,
+        answers: AnswerArgs {
+            flags: &[],
+            answers_file: None,
+            no_input: true,
+        },
+        highest: Level::new(bundle::highest_level()).unwrap_or(Level::MAX),
+    };
+    super::upgrade::report(&upgrade::upgrade(&request)?, args.format)
+}
