@@ -316,7 +316,7 @@ fn item_key(value: &Value, by_name: bool) -> Option<String> {
             (!name.is_empty()).then(|| name.to_ascii_lowercase().replace(['_', '.'], "-"))
         }
         Value::String(_) | Value::Integer(_) | Value::Float(_) | Value::Boolean(_) => {
-            Some(value.to_string().trim().to_owned())
+            Some(bare(value))
         }
         _ => None,
     }
@@ -332,8 +332,13 @@ fn keys_of(array: &Array, by_name: bool) -> Option<Vec<String>> {
     (unique.len() == keys.len()).then_some(keys)
 }
 
+/// A value as written, without the whitespace and comments around it.
+fn bare(value: &Value) -> String {
+    value.clone().decorated("", "").to_string()
+}
+
 fn same_value(a: &Value, b: &Value) -> bool {
-    a.to_string().trim() == b.to_string().trim()
+    bare(a) == bare(b)
 }
 
 fn merge_array(
@@ -400,19 +405,71 @@ fn merge_array(
     Some(Outcome::Merged)
 }
 
-/// Inserts `value` at `at`, formatted as its neighbours are.
+fn prefix_of(value: &Value) -> String {
+    value
+        .decor()
+        .prefix()
+        .and_then(|prefix| prefix.as_str())
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// An item's line break and indentation, without the comment that ends the line above.
+fn plain(prefix: &str) -> String {
+    prefix.rfind('\n').map_or_else(
+        || prefix.to_owned(),
+        |at| format!("\n{}", &prefix[at + 1..]),
+    )
+}
+
+/// Inserts `value` at `at`, formatted as its neighbours are. The comment at the end of a line
+/// belongs to the item on it, so it stays there: in a multi-line array it is part of what
+/// follows that item's comma (the next item's prefix, or the array's trailing text at the end).
 fn insert_item(array: &mut Array, at: usize, mut value: Value) {
-    let neighbour = at.checked_sub(1).or((!array.is_empty()).then_some(0));
-    if let Some(neighbour) = neighbour.and_then(|index| array.get(index)) {
-        *value.decor_mut() = neighbour.decor().clone();
-    }
-    if at == 0 && array.len() > 1 {
-        // The old first item moves to second place and takes the second item's spacing.
-        let second = array.get(1).map(|item| item.decor().clone());
-        if let (Some(decor), Some(first)) = (second, array.get_mut(0)) {
-            *first.decor_mut() = decor;
+    let Some(last) = array.len().checked_sub(1) else {
+        array.push_formatted(value);
+        return;
+    };
+    let trailing = array.trailing().as_str().unwrap_or("").to_owned();
+    let multiline =
+        trailing.contains('\n') || array.iter().any(|item| prefix_of(item).contains('\n'));
+    let suffix = array
+        .get(at.min(last))
+        .and_then(|item| item.decor().suffix())
+        .and_then(|suffix| suffix.as_str())
+        .unwrap_or("")
+        .to_owned();
+    if let Some(next) = array.get_mut(at) {
+        let old = prefix_of(next);
+        let moved = if multiline {
+            plain(&old)
+        } else if at == 0 {
+            " ".to_owned()
+        } else {
+            old.clone()
+        };
+        next.decor_mut().set_prefix(moved);
+        value.decor_mut().set_prefix(old);
+    } else {
+        let last_prefix = array.get(last).map(prefix_of).unwrap_or_default();
+        if multiline {
+            let (comment, rest) = trailing.rfind('\n').map_or_else(
+                || (trailing.clone(), String::new()),
+                |end| (trailing[..end].to_owned(), trailing[end..].to_owned()),
+            );
+            value
+                .decor_mut()
+                .set_prefix(format!("{comment}{}", plain(&last_prefix)));
+            array.set_trailing(rest);
+        } else {
+            value.decor_mut().set_prefix(if last_prefix.is_empty() {
+                " ".to_owned()
+            } else {
+                last_prefix
+            });
         }
     }
+    value.decor_mut().set_suffix(suffix);
     array.insert_formatted(at, value);
 }
 
@@ -464,6 +521,17 @@ mod tests {
                     "line-length = 100\n",
                     "line-length = 100\ntarget-version = \"py311\"\n",
                 ),
+        );
+    }
+
+    #[test]
+    fn comments_at_the_end_of_a_line_stay_on_it() {
+        let base = "a = [\n    \"x\",\n    \"z\",\n]\nb = [\"x\", \"z\"]\n";
+        check(
+            base,
+            "a = [\n    \"x\",  # ex\n    \"z\",  # zed\n]\nb = [\"x\", \"z\"]\n",
+            "a = [\n    \"x\",\n    \"y\",\n    \"z\",\n    \"zz\",\n]\nb = [\"w\", \"x\", \"y\", \"z\", \"zz\"]\n",
+            "a = [\n    \"x\",  # ex\n    \"y\",\n    \"z\",  # zed\n    \"zz\",\n]\nb = [\"w\", \"x\", \"y\", \"z\", \"zz\"]\n",
         );
     }
 
