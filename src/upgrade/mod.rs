@@ -215,7 +215,7 @@ fn refuse_unresolved_conflicts(plans: &[Plan]) -> anyhow::Result<()> {
     }
     Err(Refused::new(format!(
         "{} still {} conflict markers (`<<<<<<<`, `=======`, `>>>>>>>`) from an earlier merge: resolve them, \
-         commit, then upgrade",
+         commit, then run this again",
         marked.join(", "),
         if marked.len() == 1 { "holds" } else { "hold" }
     ))

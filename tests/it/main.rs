@@ -6,6 +6,8 @@ mod assess;
 mod hostile;
 mod levels;
 mod new;
+mod scenario;
 mod support;
 mod tree_snapshots;
+mod update;
 mod upgrade;

@@ -1,10 +1,11 @@
 //! `mlops upgrade`: the fixture cases in `tests/fixtures/upgrade/<case>/`, the walk through every
-//! level, and the refusals.
+//! level, the refusals, and conflicts as git records them.
 //!
 //! A case is a `case.toml` describing a project generated at some level with the real binary,
-//! the user's edits to it (declarative edits, plus whole files under `before/`), and what must
-//! hold after `mlops upgrade`: the exit code, the action planned for each file, and the content
-//! of files afterwards. A case may bring its own template bundles (`MLOPS_TEMPLATES_DIR`) to
+//! the user's edits to it (declarative edits, moves, plus whole files under `before/`), and what
+//! must hold after `mlops upgrade` (or `mlops update`, with `command = "update"`): the exit code,
+//! the action planned for each file, the merge strategy and where a moved file lives, and the
+//! content of files afterwards. A case may bring its own template bundles (`MLOPS_TEMPLATES_DIR`) to
 //! model a generator that changed between `new` and `upgrade`. The dry run of every case is
 //! snapshotted as text and as JSON, and must write nothing.
 
@@ -20,6 +21,13 @@ use crate::support::{Output, Test, commit_everything, files, make_read_only, sna
 struct Case {
     description: String,
     level: u8,
+    #[serde(default = "upgrade")]
+    command: String,
+    /// Whether the snapshots hold every diff; the plans of cases on the real templates above
+    /// level 0 are snapshotted without them, since those templates are large and change often,
+    /// and what the case is about is checked by `expect`.
+    #[serde(default = "yes")]
+    diffs: bool,
     #[serde(default)]
     cwd: Option<String>,
     #[serde(default)]
@@ -34,6 +42,9 @@ struct Case {
     commit: bool,
     #[serde(default)]
     delete: Vec<String>,
+    /// Files moved (as `git mv` does) before the commit.
+    #[serde(default, rename = "move")]
+    moves: Vec<Move>,
     #[serde(default)]
     delete_uncommitted: Vec<String>,
     #[serde(default)]
@@ -52,12 +63,29 @@ struct Case {
     actions: BTreeMap<String, String>,
     #[serde(default)]
     bases: BTreeMap<String, String>,
+    /// The merge strategy the plan names for a file.
+    #[serde(default)]
+    strategies: BTreeMap<String, String>,
+    /// Where the plan finds a generated file the team moved.
+    #[serde(default)]
+    moved: BTreeMap<String, String>,
     #[serde(default)]
     expect: Vec<Expect>,
 }
 
 fn yes() -> bool {
     true
+}
+
+fn upgrade() -> String {
+    "upgrade".to_owned()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Move {
+    from: String,
+    to: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -129,6 +157,41 @@ fn redact(text: &str, test: &Test) -> String {
     text.replace(&root.display().to_string(), "[ROOT]")
 }
 
+/// The text preview without its diffs: each starts after an empty line with `--- ` or `Binary`
+/// and runs to the next empty line.
+fn without_diffs(text: &str) -> String {
+    let mut kept = String::new();
+    let mut in_diff = false;
+    let mut previous_empty = false;
+    for line in text.lines() {
+        if previous_empty && (line.starts_with("--- ") || line.starts_with("Binary file")) {
+            in_diff = true;
+            kept.push_str("[diff]\n");
+        } else if line.is_empty() {
+            in_diff = false;
+        }
+        if !in_diff {
+            kept.push_str(line);
+            kept.push('\n');
+        }
+        previous_empty = line.is_empty();
+    }
+    kept
+}
+
+/// The JSON report with each diff replaced by `[diff]`.
+fn json_without_diffs(text: &str) -> String {
+    let mut report: serde_json::Value = serde_json::from_str(text).unwrap();
+    for step in report["steps"].as_array_mut().unwrap() {
+        for file in step["files"].as_array_mut().unwrap() {
+            if !file["diff"].is_null() {
+                file["diff"] = serde_json::Value::from("[diff]");
+            }
+        }
+    }
+    serde_json::to_string_pretty(&report).unwrap()
+}
+
 /// `MLOPS_TEMPLATES_DIR` pointing at a case's own bundles, if it has them.
 fn templates_env(dir: Option<&PathBuf>) -> Vec<(&'static str, &Path)> {
     dir.iter()
@@ -179,6 +242,11 @@ fn prepare(
     for path in &case.delete {
         std::fs::remove_file(project.join(path)).unwrap();
     }
+    for moved in &case.moves {
+        let to = project.join(&moved.to);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::rename(project.join(&moved.from), to).unwrap();
+    }
     for path in &case.crlf {
         let content = std::fs::read_to_string(project.join(path)).unwrap();
         std::fs::write(project.join(path), content.replace('\n', "\r\n")).unwrap();
@@ -217,6 +285,20 @@ fn check_plan(name: &str, case: &Case, plan_json: &str) {
     }
     for (path, source) in &case.bases {
         assert_eq!(&planned(path, "base"), source, "{name}: base of `{path}`");
+    }
+    for (path, strategy) in &case.strategies {
+        assert_eq!(
+            &planned(path, "merge_strategy"),
+            strategy,
+            "{name}: merge strategy of `{path}`"
+        );
+    }
+    for (path, location) in &case.moved {
+        assert_eq!(
+            &planned(path, "moved_to"),
+            location,
+            "{name}: where `{path}` lives"
+        );
     }
 }
 
@@ -299,7 +381,7 @@ fn run_case(name: &str) {
         .map_or_else(|| project.clone(), |cwd| project.join(cwd));
     let env = templates_env(after_templates.as_ref());
     let upgrade = |extra: &[&str]| -> Output {
-        let mut args = vec!["upgrade"];
+        let mut args = vec![case.command.as_str()];
         args.extend(case.args.iter().map(String::as_str));
         args.extend_from_slice(extra);
         test.run_in("mlops", &args, &cwd, &env)
@@ -316,15 +398,23 @@ fn run_case(name: &str) {
         "{name}: the dry run wrote something"
     );
     if case.dry_run_exit == 0 {
+        let (text, json) = if case.diffs {
+            (dry_text.stdout.clone(), dry_json.stdout.clone())
+        } else {
+            (
+                without_diffs(&dry_text.stdout),
+                json_without_diffs(&dry_json.stdout),
+            )
+        };
         snapshot_settings().bind(|| {
             insta::assert_snapshot!(
                 format!("upgrade_{name}_dry_run"),
-                redact(&dry_text.stdout, &test),
+                redact(&text, &test),
                 &case.description
             );
             insta::assert_snapshot!(
                 format!("upgrade_{name}_json"),
-                redact(&dry_json.stdout, &test),
+                redact(&json, &test),
                 &case.description
             );
         });
@@ -393,6 +483,15 @@ cases! {
     from_a_subdirectory => "from-subdirectory",
     already_at_the_highest_level => "highest-level",
     to_below_the_current_level => "to-below-current",
+    gitignore_lines_added_on_both_sides => "gitignore-lines",
+    a_dependency_added_where_the_level_adds_one => "pyproject-dependency",
+    a_make_target_and_its_phony_name => "makefile-target",
+    a_fixture_appended_where_the_level_appends => "conftest-fixture",
+    a_workflow_step_and_job_added_on_both_sides => "workflow-job",
+    a_recipe_rewritten_on_both_sides => "makefile-recipe-both",
+    a_moved_generated_file => "moved-file",
+    leftover_conflict_markers => "leftover-markers",
+    update_to_newer_templates => "update-newer-templates",
 }
 
 fn highest_level(test: &Test) -> u8 {
@@ -504,6 +603,15 @@ fn to_walks_each_level_and_stops_at_the_first_conflict() {
     assert_eq!(report["outcome"], "conflicts");
     assert_eq!(report["to_level"], 1);
     assert_eq!(report["conflicted_paths"], serde_json::json!(["NOTES.md"]));
+    assert_eq!(report["target_level"], 2);
+    assert_eq!(report["stopped_at_level"], 1);
+    assert!(
+        report["stop_reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("level 1 leaves conflicts"),
+        "{report}"
+    );
     let manifest = std::fs::read_to_string(project.join(".mlops/manifest.toml")).unwrap();
     assert!(manifest.contains("\nlevel = 1\n"));
     assert!(
@@ -679,4 +787,87 @@ fn a_project_at_the_top_level_is_refused_and_left_as_it_was() {
         )
     );
     assert_eq!(files(&project), before);
+}
+
+/// The walk's dry run, as text, says where it would stop and why.
+#[test]
+fn a_walk_that_would_stop_says_where_and_why() {
+    let test = Test::new();
+    let templates = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/templates/steps");
+    let env = [("MLOPS_TEMPLATES_DIR", templates.as_path())];
+    test.run_in(
+        "mlops",
+        &["new", "demo", "--level", "0", "--no-input"],
+        &test.work(),
+        &env,
+    )
+    .success();
+    let project = test.path("demo");
+    let notes = project.join("NOTES.md");
+    let text = std::fs::read_to_string(&notes).unwrap();
+    std::fs::write(&notes, text.replace("first: level 0", "first: ours")).unwrap();
+    commit_everything(&project, "edit");
+    let dry = test.run_in(
+        "mlops",
+        &["upgrade", "--to", "2", "--dry-run"],
+        &project,
+        &env,
+    );
+    dry.success();
+    assert!(
+        dry.stdout.contains(
+            "the walk to level 2 would stop at level 1: level 1 leaves conflicts, and each level is planned on \
+             the files the one before it leaves: level 2 is planned once they are resolved and committed (run \
+             `mlops upgrade --to 2` again)"
+        ),
+        "{}",
+        dry.stdout
+    );
+}
+
+/// A conflicted file is unmerged in git's index, as after `git merge`: stages 1, 2 and 3 hold
+/// the base, your file and the template's, `git commit` cannot proceed until it is resolved and
+/// added, and adding it resolves it.
+#[test]
+fn a_conflict_is_unmerged_in_git_until_resolved() {
+    let test = Test::new();
+    test.mlops(&["new", "demo", "--level", "0", "--no-input"])
+        .success();
+    let project = test.path("demo");
+    let train = project.join("src/demo/train.py");
+    let generated = std::fs::read(&train).unwrap();
+    let ours = String::from_utf8(generated.clone())
+        .unwrap()
+        .replace("Run by hand (`make train`)", "Run nightly by cron");
+    std::fs::write(&train, &ours).unwrap();
+    commit_everything(&project, "edit");
+    test.run_in("mlops", &["upgrade"], &project, &[]).code(3);
+
+    let repository = git2::Repository::open(&project).unwrap();
+    let mut index = repository.index().unwrap();
+    let conflicts: Vec<git2::IndexConflict> =
+        index.conflicts().unwrap().map(Result::unwrap).collect();
+    assert_eq!(conflicts.len(), 1);
+    let blob = |entry: &Option<git2::IndexEntry>| {
+        let entry = entry.as_ref().expect("the stage is there");
+        assert_eq!(entry.path, b"src/demo/train.py");
+        repository.find_blob(entry.id).unwrap().content().to_vec()
+    };
+    assert_eq!(blob(&conflicts[0].ancestor), generated);
+    assert_eq!(blob(&conflicts[0].our), ours.as_bytes());
+    assert!(
+        String::from_utf8(blob(&conflicts[0].their))
+            .unwrap()
+            .contains("`make ingest` gathered")
+    );
+    let status = repository
+        .status_file(Path::new("src/demo/train.py"))
+        .unwrap();
+    assert!(status.is_conflicted(), "{status:?}");
+
+    // Resolved and added, it is an ordinary change again.
+    std::fs::write(&train, &ours).unwrap();
+    index.add_path(Path::new("src/demo/train.py")).unwrap();
+    index.write().unwrap();
+    assert!(!repository.index().unwrap().has_conflicts());
 }
