@@ -10,8 +10,9 @@
 //! - `render`: bundles + answers to a `tree::Tree` in memory.
 //! - `manifest`: `.mlops/manifest.toml`, the project's record of its level, answers and files.
 //! - `base`: recovering what the generator wrote (the base of a merge) from the manifest.
-//! - `plan`: one upgrade step, (base, ours, theirs) to a classified plan; `merge`: the 3-way file
-//!   merge; `preview`: a plan as text (the dry run) or JSON.
+//! - `plan`: one upgrade (or update) step, (base, ours, theirs) to a classified plan; `merge`:
+//!   the 3-way file merge, by the file's structure where it has one, else by lines; `preview`: a
+//!   plan as text (the dry run) or JSON.
 //! - `apply`: the only module that writes project files; `git`: everything git2.
 //! - `exit`: the exit-code table and the errors that select a code.
 //! - `criteria`: the maturity model as data (levels, the sixteen criteria, the people checklist).

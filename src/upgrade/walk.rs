@@ -132,7 +132,10 @@ fn follow_moves(
     let mut missing = Vec::new();
     for (path, record) in &manifest.files {
         let location = record.location(path);
-        if workspace.read(location)?.is_none() {
+        // Only what is gone is looked for; a look at the directory entry is enough to know.
+        let gone = std::fs::symlink_metadata(root.join(location.as_str()))
+            .is_err_and(|error| error.kind() == std::io::ErrorKind::NotFound);
+        if gone && workspace.read(location)?.is_none() {
             missing.push((location.clone(), record.blob.clone()));
         }
     }
