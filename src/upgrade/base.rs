@@ -6,15 +6,63 @@
 //! `.mlops/base/` (where an upgrade keeps what it generated for files whose content differs from
 //! it, so it travels with clones), and the repository's git history, only where a commit shows
 //! the generator writing that content (the first commit of a generated project holds every file
-//! as generated; a blob id edited into the manifest has no such commit). When all three fail the base is
-//! `Missing`, and the plan treats the file as added on both sides: identical content is adopted,
-//! any difference is a conflict, never a guess. Pure: the caller passes the lookups.
+//! as generated; a blob id edited into the manifest has no such commit). When all three fail the
+//! base is `Missing`, and the plan treats the file as added on both sides: identical content is
+//! adopted, any difference is a conflict, never a guess. Pure: the caller passes the lookups.
 
 use std::collections::BTreeMap;
 
-use super::plan::{Base, BaseSource};
+use serde::Serialize;
+
 use crate::project::manifest::Manifest;
 use crate::project::{RelPath, Tree, blob_id};
+
+/// Where the base of a file came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum BaseSource {
+    /// Rendering the recorded level again gave exactly the recorded blob.
+    Rendered,
+    /// `.mlops/base/`, where an upgrade keeps what it generated for files that differ from it.
+    Store,
+    /// The repository's git history holds the recorded blob.
+    GitHistory,
+    /// The file was not generated before: there is no base.
+    None,
+    /// The manifest records the file but its content could not be found: merged as if the two
+    /// sides had added it independently, so any difference is a conflict.
+    Missing,
+}
+
+/// The recorded base of one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Base {
+    pub(crate) content: Option<Vec<u8>>,
+    pub(crate) source: BaseSource,
+}
+
+/// The bases of a tree the generator has just rendered: each file's base is exactly its content.
+pub(crate) fn rendered_bases(generated: &Tree) -> BTreeMap<RelPath, Base> {
+    generated
+        .iter()
+        .map(|(path, entry)| {
+            let base = Base {
+                content: Some(entry.content.clone()),
+                source: BaseSource::Rendered,
+            };
+            (path.clone(), base)
+        })
+        .collect()
+}
+
+pub(crate) const BASE_STORE_DIR: &str = ".mlops/base";
+
+/// Where the stored base of `path` lives: `.mlops/base/<path>.base`, a suffix that keeps tools
+/// (linters, test collectors, CI) from mistaking it for the file itself.
+pub(crate) fn base_store_path(path: &RelPath) -> RelPath {
+    RelPath::new(&format!("{BASE_STORE_DIR}/{path}.base"))
+        .expect("a prefixed relative path is valid")
+}
 
 /// Finds the base of every file the manifest records.
 pub(super) fn recover(

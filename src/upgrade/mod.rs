@@ -4,9 +4,11 @@
 //!
 //! - `locate`: the project an upgrade starts from; `adoption` (with `derive`, pure): a repository
 //!   `mlops new` did not make, given the manifest it would have had.
-//! - `base` (pure): recovering what the generator wrote for the recorded level.
-//! - `plan` (pure): one step, (base, ours, theirs) for every file, classified, with the one
-//!   write set the step applies; `merge` (pure): the 3-way file merge.
+//! - `base` (pure): recovering what the generator wrote for the recorded level, and where
+//!   `.mlops/base/` keeps it.
+//! - `plan` (pure): one step, (base, ours, theirs) for every file, classified (`action`), with
+//!   the one write set the step applies; `merge` (pure): the 3-way file merge, structured where
+//!   the file has a structure, else by lines.
 //! - `workspace`: the files as the next step sees them; `walk`: the levels an upgrade goes
 //!   through, each planned against what the steps before it leave.
 //! - `execute`: the dirty check, the writes (through `project::apply`) and the commits.
@@ -16,6 +18,7 @@
 //! Every step is planned in memory first, so a dry run and a real run compute the same plans;
 //! then the checks run; only then is anything written, manifest last.
 
+mod action;
 mod adoption;
 mod base;
 mod derive;

@@ -7,111 +7,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
-
+use super::action::Action;
+use super::base::{Base, BaseSource, base_store_path};
 use super::merge::{self, Labels, Merged, Strategy};
 use crate::level::Level;
 use crate::project::apply::FileWrite;
 use crate::project::manifest::{FileRecord, MANIFEST_PATH, Manifest};
 use crate::project::{Ownership, RelPath, Tree};
-
-/// What happens to one file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum Action {
-    /// The next level adds the file and the user has none: written.
-    Create,
-    /// The user had not touched the file and the template changed it: replaced.
-    Update,
-    /// Both changed it, in different places: merged and written.
-    Merge,
-    /// Both changed the same lines: written with conflict markers.
-    Conflict,
-    /// Both changed a binary file: the user's is kept, the new version written beside it.
-    BinaryConflict,
-    /// Only the user changed it (or it is seeded, so it is the user's): left as it is.
-    Keep,
-    /// The user already has exactly what the next level generates: left as it is.
-    Adopt,
-    /// The user deleted a generated file: it is not recreated.
-    Skip,
-    /// The template no longer generates the file: it is kept and no longer managed.
-    Orphan,
-    /// Nobody changed it: nothing to do.
-    Unchanged,
-}
-
-impl Action {
-    pub(crate) const ALL: [Action; 10] = [
-        Action::Create,
-        Action::Update,
-        Action::Merge,
-        Action::Conflict,
-        Action::BinaryConflict,
-        Action::Keep,
-        Action::Adopt,
-        Action::Skip,
-        Action::Orphan,
-        Action::Unchanged,
-    ];
-
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Self::Create => "create",
-            Self::Update => "update",
-            Self::Merge => "merge",
-            Self::Conflict => "conflict",
-            Self::BinaryConflict => "binary_conflict",
-            Self::Keep => "keep",
-            Self::Adopt => "adopt",
-            Self::Skip => "skip",
-            Self::Orphan => "orphan",
-            Self::Unchanged => "unchanged",
-        }
-    }
-
-    pub(crate) fn is_conflict(self) -> bool {
-        matches!(self, Self::Conflict | Self::BinaryConflict)
-    }
-}
-
-/// Where the base of a file came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum BaseSource {
-    /// Rendering the recorded level again gave exactly the recorded blob.
-    Rendered,
-    /// `.mlops/base/`, where an upgrade keeps what it generated for files that differ from it.
-    Store,
-    /// The repository's git history holds the recorded blob.
-    GitHistory,
-    /// The file was not generated before: there is no base.
-    None,
-    /// The manifest records the file but its content could not be found: merged as if the two
-    /// sides had added it independently, so any difference is a conflict.
-    Missing,
-}
-
-/// The recorded base of one file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Base {
-    pub(crate) content: Option<Vec<u8>>,
-    pub(crate) source: BaseSource,
-}
-
-/// The bases of a tree the generator has just rendered: each file's base is exactly its content.
-pub(crate) fn rendered_bases(generated: &Tree) -> BTreeMap<RelPath, Base> {
-    generated
-        .iter()
-        .map(|(path, entry)| {
-            let base = Base {
-                content: Some(entry.content.clone()),
-                source: BaseSource::Rendered,
-            };
-            (path.clone(), base)
-        })
-        .collect()
-}
 
 /// A user's file as it is on disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -281,15 +183,6 @@ impl Plan {
 /// The manifest's path, which every plan writes last.
 pub(crate) fn manifest_path() -> RelPath {
     RelPath::new(MANIFEST_PATH).expect("the manifest path is valid")
-}
-
-pub(crate) const BASE_STORE_DIR: &str = ".mlops/base";
-
-/// Where the stored base of `path` lives: `.mlops/base/<path>.base`, a suffix that keeps tools
-/// (linters, test collectors, CI) from mistaking it for the file itself.
-pub(crate) fn base_store_path(path: &RelPath) -> RelPath {
-    RelPath::new(&format!("{BASE_STORE_DIR}/{path}.base"))
-        .expect("a prefixed relative path is valid")
 }
 
 /// The path a binary conflict writes the new version to: `logo.png` becomes `logo.level-2.png`.
@@ -651,6 +544,7 @@ mod tests {
     use super::*;
     use crate::answers::example;
     use crate::project::blob_id;
+    use crate::upgrade::base::rendered_bases;
 
     fn path(text: &str) -> RelPath {
         RelPath::new(text).unwrap()

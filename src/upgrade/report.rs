@@ -10,8 +10,10 @@ use anstyle::Style;
 use serde::Serialize;
 use similar::TextDiff;
 
+use super::action::Action;
+use super::base::BaseSource;
 use super::merge::{Strategy, is_binary};
-use super::plan::{Action, BaseSource, Change, Plan};
+use super::plan::{Change, Plan};
 use super::{Kind, Upgrade};
 use crate::level::Level;
 use crate::output::{BOLD, CYAN, DIM, GREEN, RED, YELLOW, escape_controls};

@@ -1,6 +1,8 @@
 //! The multi-level walk: which levels an upgrade goes through, and each step planned against the
 //! workspace the steps before it leave. A step that leaves conflicts is the last one planned:
-//! later levels wait until its conflicts are resolved.
+//! later levels wait until its conflicts are resolved. Before the first step, generated files the
+//! team moved are found (git's rename detection) and recorded in the manifest the steps start
+//! from, so every step reads and writes them where they live.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -108,7 +110,7 @@ pub(super) fn plan_steps(
         workspace.apply(&plan);
         manifest = plan.manifest.clone();
         // The next step's base is exactly what this step generated.
-        bases = plan::rendered_bases(&theirs);
+        bases = base::rendered_bases(&theirs);
         let stop = plan.has_conflicts();
         plans.push(plan);
         if stop {

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-use super::plan::{OursFile, Plan, base_store_path};
+use super::base::base_store_path;
+use super::plan::{OursFile, Plan};
 use crate::exit::Refused;
 use crate::project::apply::FileWrite;
 use crate::project::read::{self, FileRead, Follow};
