@@ -90,7 +90,7 @@ fn render_bundles(bundles: &[Bundle], answers: &Answers) -> Result<Tree, RenderE
             template: file.source.to_owned(),
             reason,
         })?;
-        let rendered = render_chain(&chain, &context)?;
+        let rendered = render_chain(&engine, &chain, &context)?;
         tree.insert(
             path,
             Entry {
@@ -139,8 +139,14 @@ fn chains(bundles: &[Bundle], applies: impl Fn(Option<Variant>) -> bool) -> Vec<
     by_path.into_values().collect()
 }
 
-/// The chain rendered from its top, in an engine of its own so that an error names the file.
-fn render_chain(chain: &Chain<'_>, context: &Context) -> Result<Vec<u8>, RenderError> {
+/// The chain rendered from its top, in a copy of `engine` of its own, so that an error names the
+/// file. (A copy shares the filters and costs far less than a new engine; and `render_str`,
+/// which refuses blocks anyway, costs more than a copy.)
+fn render_chain(
+    engine: &Tera,
+    chain: &Chain<'_>,
+    context: &Context,
+) -> Result<Vec<u8>, RenderError> {
     let Ok(text) = std::str::from_utf8(chain.file.contents) else {
         return Ok(chain.file.contents.to_vec());
     };
@@ -161,7 +167,7 @@ fn render_chain(chain: &Chain<'_>, context: &Context) -> Result<Vec<u8>, RenderE
         template: top.to_owned(),
         message: describe(&error),
     };
-    let mut engine = engine();
+    let mut engine = engine.clone();
     engine.add_raw_templates(templates).map_err(error)?;
     engine
         .render(top, context)
