@@ -5,6 +5,11 @@
 //! tera template (GitHub expressions such as `${{ github.sha }}` sit in `{% raw %}` blocks) and so
 //! is every path; an undefined variable is an error, never an unrendered file. Files that are not
 //! UTF-8 are copied as they are. The case filters from heck are registered here and only here.
+//!
+//! A file is a chain of templates: the one that introduced it, then every layer of it up to the
+//! level rendered, lowest first, each extending the one before it (`{% extends %}` is prepended
+//! to the layer, so a layer holds only `{% block %}` overrides). Variant files and layers join
+//! the chain when the project's answer has their value; the chain is rendered from its top.
 
 use heck::{
     ToKebabCase, ToLowerCamelCase, ToShoutySnakeCase, ToSnakeCase, ToTitleCase, ToUpperCamelCase,
@@ -13,7 +18,7 @@ use serde::Serialize;
 use tera::{Context, Kwargs, State, Tera};
 
 use crate::answers::{Answers, Task};
-use crate::bundle::{self, TemplateFile};
+use crate::bundle::{self, Bundle, Layer, TemplateFile, Variant};
 use crate::level::Level;
 use crate::project::{Entry, RelPath, Tree};
 
@@ -21,20 +26,12 @@ use crate::project::{Entry, RelPath, Tree};
 pub enum RenderError {
     #[error("level {0} has no template bundle in this build")]
     UnknownLevel(u8),
-    #[error("template `level-{level}/files/{path}`: {message}")]
-    Template {
-        level: u8,
-        path: String,
-        message: String,
-    },
-    #[error(
-        "template `level-{level}/files/{template}` renders to a path outside the project: {reason}"
-    )]
-    BadPath {
-        level: u8,
-        template: String,
-        reason: String,
-    },
+    /// `template` is where the template is, relative to the templates directory; for a file
+    /// with layers, the highest layer, which extends the others.
+    #[error("template `{template}`: {message}")]
+    Template { template: String, message: String },
+    #[error("template `{template}` renders to a path outside the project: {reason}")]
+    BadPath { template: String, reason: String },
 }
 
 /// What the templates see: the answers, the level, and values derived from them.
@@ -55,66 +52,130 @@ struct TemplateContext<'a> {
 /// Renders a project at `level` from bundles 0 to `level`.
 pub fn render(level: u8, answers: &Answers) -> Result<Tree, RenderError> {
     let bundles = bundle::up_to(level).ok_or(RenderError::UnknownLevel(level))?;
+    render_bundles(bundles, answers)
+}
+
+/// Renders a project at the level of the last of `bundles`, which are levels 0 to it.
+fn render_bundles(bundles: &[Bundle], answers: &Answers) -> Result<Tree, RenderError> {
+    let top = &bundles.last().expect("level 0 at least").meta;
     let template_context = TemplateContext {
         answers,
-        level,
-        level_name: &bundles
-            .last()
-            .expect("up_to returns at least level 0")
-            .meta
-            .name,
+        level: top.level,
+        level_name: &top.name,
         project_slug: answers.project_name.to_kebab_case(),
         python_tag: answers.python_version.tag(),
         is_classification: answers.task == Task::Classification,
     };
     let context = Context::from_serialize(&template_context)
         .expect("the context is a flat struct of strings");
+    let applies = |variant: Option<Variant>| {
+        variant.is_none_or(|variant| answers.get(variant.key).as_deref() == Some(variant.value))
+    };
     let engine = engine();
 
     let mut tree = Tree::new();
-    for bundle in bundles {
-        let bundle_level = bundle.meta.level;
-        for file in &bundle.files {
-            let template_error = |message: String| RenderError::Template {
-                level: bundle_level,
-                path: file.path.to_owned(),
+    for chain in chains(bundles, applies) {
+        let file = chain.file;
+        let rendered_path =
+            render_text(&engine, file.path, &context).map_err(|message| RenderError::Template {
+                template: file.source.to_owned(),
                 message,
-            };
-            let rendered_path =
-                render_text(&engine, file.path, &context).map_err(&template_error)?;
-            let path = RelPath::new(&rendered_path).map_err(|reason| RenderError::BadPath {
-                level: bundle_level,
-                template: file.path.to_owned(),
-                reason,
             })?;
-            let rendered = render_content(&engine, file, &context).map_err(&template_error)?;
-            tree.insert(
-                path,
-                Entry {
-                    content: rendered,
-                    executable: file.executable,
-                    ownership: file.ownership,
-                    level: Level::new(bundle_level).expect("bundles are numbered by level"),
-                },
-            );
-        }
+        let path = RelPath::new(&rendered_path).map_err(|reason| RenderError::BadPath {
+            template: file.source.to_owned(),
+            reason,
+        })?;
+        let rendered = render_chain(&engine, &chain, &context)?;
+        tree.insert(
+            path,
+            Entry {
+                content: rendered,
+                executable: file.executable,
+                ownership: file.ownership,
+                level: Level::new(chain.level).expect("bundles are numbered by level"),
+            },
+        );
     }
     Ok(tree)
 }
 
-fn render_content(
-    engine: &Tera,
-    file: &TemplateFile,
-    context: &Context,
-) -> Result<Vec<u8>, String> {
-    match std::str::from_utf8(file.contents) {
-        Ok(text) => render_text(engine, text, context).map(String::into_bytes),
-        Err(_) => Ok(file.contents.to_vec()),
+/// A file as this project has it: the template that introduced it (at `level`) and the layers
+/// that change it, in the order they apply.
+struct Chain<'a> {
+    level: u8,
+    file: &'a TemplateFile,
+    layers: Vec<&'a Layer>,
+}
+
+/// The chain of every file the answers give the project. The bundles' checks guarantee that at
+/// most one template introduces a path for a project, before all of its layers; a layer whose
+/// file the project does not have (a variant's file of another value) changes nothing.
+fn chains(bundles: &[Bundle], applies: impl Fn(Option<Variant>) -> bool) -> Vec<Chain<'_>> {
+    let mut by_path = std::collections::BTreeMap::new();
+    for bundle in bundles {
+        for file in bundle.files.iter().filter(|file| applies(file.variant)) {
+            by_path.insert(
+                file.path,
+                Chain {
+                    level: bundle.meta.level,
+                    file,
+                    layers: Vec::new(),
+                },
+            );
+        }
     }
+    for bundle in bundles {
+        for layer in bundle.layers.iter().filter(|layer| applies(layer.variant)) {
+            if let Some(chain) = by_path.get_mut(layer.path) {
+                chain.layers.push(layer);
+            }
+        }
+    }
+    by_path.into_values().collect()
+}
+
+/// The chain rendered from its top, in a copy of `engine` of its own, so that an error names the
+/// file. (A copy shares the filters and costs far less than a new engine; and `render_str`,
+/// which refuses blocks anyway, costs more than a copy.)
+fn render_chain(
+    engine: &Tera,
+    chain: &Chain<'_>,
+    context: &Context,
+) -> Result<Vec<u8>, RenderError> {
+    let Ok(text) = std::str::from_utf8(chain.file.contents) else {
+        return Ok(chain.file.contents.to_vec());
+    };
+    if chain.layers.is_empty() && !is_template(text) {
+        return Ok(text.as_bytes().to_vec());
+    }
+    let mut templates = vec![(chain.file.source, text.to_owned())];
+    let mut top = chain.file.source;
+    for layer in &chain.layers {
+        // On the layer's first line, so that tera's line numbers are the file's.
+        templates.push((
+            layer.source,
+            format!("{{% extends {top:?} %}}{}", layer.contents),
+        ));
+        top = layer.source;
+    }
+    let error = |error: tera::Error| RenderError::Template {
+        template: top.to_owned(),
+        message: describe(&error),
+    };
+    let mut engine = engine.clone();
+    engine.add_raw_templates(templates).map_err(error)?;
+    engine
+        .render(top, context)
+        .map(String::into_bytes)
+        .map_err(error)
+}
+
+fn is_template(text: &str) -> bool {
+    text.contains("{{") || text.contains("{%") || text.contains("{#")
 }
 
 fn render_text(engine: &Tera, text: &str, context: &Context) -> Result<String, String> {
-    if !text.contains("{{") && !text.contains("{%") && !text.contains("{#") {
+    if !is_template(text) {
         return Ok(text.to_owned());
     }
     engine
@@ -198,6 +259,219 @@ mod tests {
         );
     }
 
+    /// The default answers with every combination of the answers that have choices (other than
+    /// the level), so that every variant of the bundles is rendered.
+    fn every_choice() -> Vec<Answers> {
+        use crate::answers::{Choice as _, CiProvider};
+        let mut every = Vec::new();
+        for task in Task::ALL {
+            for ci_provider in CiProvider::ALL {
+                every.push(Answers {
+                    task: *task,
+                    ci_provider: *ci_provider,
+                    ..answers()
+                });
+            }
+        }
+        every
+    }
+
+    /// Renders bundles given as files in memory (each level's `bundle.toml` is added) at their
+    /// highest level, with the default answers changed by `answer` (`key=value`), and compares
+    /// the files, as `path: content` lines, or the error.
+    fn check_chains(files: &[(&'static str, &'static str)], answer: &str, expected: &str) {
+        let mut all: Vec<(&'static str, &'static [u8])> = files
+            .iter()
+            .map(|(path, contents)| (*path, contents.as_bytes()))
+            .collect();
+        let highest = files
+            .iter()
+            .filter_map(|(path, _)| path.strip_prefix("level-")?.split('/').next()?.parse().ok())
+            .max()
+            .unwrap_or(0u8);
+        for level in 0..=highest {
+            let meta_path: &'static str = Box::leak(format!("level-{level}/bundle.toml").into());
+            let meta: &'static str = Box::leak(
+                format!("level = {level}\nname = \"L{level}\"\nsummary = \"s\"\nadds = []").into(),
+            );
+            all.push((meta_path, meta.as_bytes()));
+        }
+        let mut values = serde_json::to_value(answers()).unwrap();
+        if let Some((key, value)) = answer.split_once('=') {
+            values[key] = value.into();
+        }
+        let answers: Answers = serde_json::from_value(values).unwrap();
+        let bundles = bundle::load_from_memory(&all).unwrap();
+        let actual = match render_bundles(&bundles, &answers) {
+            Ok(tree) => tree
+                .iter()
+                .map(|(path, entry)| format!("{path}: {}", String::from_utf8_lossy(&entry.content)))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            Err(error) => format!("error: {error}"),
+        };
+        assert_eq!(actual, expected, "{files:?} {answer}");
+    }
+
+    #[test]
+    fn layers_extend_the_file_level_by_level() {
+        let files = [
+            (
+                "level-0/files/Makefile",
+                "install{% block targets %}{% endblock %} clean\n\
+                 {%- block rules %}{% endblock %}\n",
+            ),
+            (
+                "level-1/layers/Makefile",
+                "{% block targets %} test{% endblock %}",
+            ),
+            (
+                "level-2/layers/Makefile",
+                "{# what level 2 adds #}\n\
+                 {% block targets %}{{ super() }} train{% endblock %}\n\
+                 {% block rules %}\ntrain: level {{ level }}\n{%- endblock %}\n",
+            ),
+            ("level-3/files/NEW.md", "new"),
+            (
+                "level-4/layers/Makefile",
+                "{% block targets %} only{% endblock %}",
+            ),
+        ];
+        check_chains(&files[..2], "", "Makefile: install test clean\n");
+        check_chains(
+            &files[..3],
+            "",
+            "Makefile: install test train clean\ntrain: level 2\n",
+        );
+        // A level without a layer of the file renders it as the level below does.
+        check_chains(
+            &files[..4],
+            "",
+            "Makefile: install test train clean\ntrain: level 3\n\nNEW.md: new",
+        );
+        // Without `super()`, a block replaces what the levels below wrote in it.
+        check_chains(
+            &files,
+            "",
+            "Makefile: install only clean\ntrain: level 4\n\nNEW.md: new",
+        );
+    }
+
+    #[test]
+    fn variants_apply_to_their_value_after_the_common_layer_of_their_level() {
+        let files = [
+            (
+                "level-0/files/README.md",
+                "{% block ci %}no CI{% endblock %}",
+            ),
+            (
+                "level-1/variants/python_version/3.11/layers/README.md",
+                "{% block ci %}{{ super() }}, GitHub{% endblock %}",
+            ),
+            (
+                "level-1/layers/README.md",
+                "{% block ci %}{{ super() }}, then CI{% endblock %}",
+            ),
+            (
+                "level-1/variants/python_version/3.12/layers/README.md",
+                "{% block ci %}GitLab{% endblock %}",
+            ),
+            (
+                "level-1/variants/python_version/3.11/files/ci.yml",
+                "on: push",
+            ),
+            (
+                "level-1/variants/python_version/3.12/files/.gitlab-ci.yml",
+                "{{ python_version }}",
+            ),
+            (
+                "level-1/variants/task/regression/layers/README.md",
+                "{% block ci %}{{ super() }} ({{ task }}){% endblock %}",
+            ),
+        ];
+        check_chains(
+            &files,
+            "",
+            "README.md: no CI, then CI, GitHub\nci.yml: on: push",
+        );
+        check_chains(
+            &files,
+            "python_version=3.12",
+            ".gitlab-ci.yml: 3.12\nREADME.md: GitLab",
+        );
+        check_chains(
+            &files,
+            "task=regression",
+            "README.md: no CI, then CI, GitHub (regression)\nci.yml: on: push",
+        );
+        check_chains(&files, "python_version=3.13", "README.md: no CI, then CI");
+    }
+
+    #[test]
+    fn a_layer_of_a_file_the_project_does_not_have_changes_nothing() {
+        check_chains(
+            &[
+                (
+                    "level-0/variants/python_version/3.12/files/ci.yml",
+                    "{% block a %}a{% endblock %}",
+                ),
+                ("level-0/files/README.md", "readme"),
+                (
+                    "level-1/variants/task/regression/layers/ci.yml",
+                    "{% block a %}b{% endblock %}",
+                ),
+            ],
+            "task=regression",
+            "README.md: readme",
+        );
+    }
+
+    #[test]
+    fn template_errors_name_the_layer() {
+        let base = ("level-0/files/README.md", "{% block a %}{% endblock %}");
+        let check_error = |layer: &'static str, expected: &[&str]| {
+            let bundles = bundle::load_from_memory(&[
+                (
+                    "level-0/bundle.toml",
+                    b"level = 0\nname = \"x\"\nsummary = \"y\"\nadds = []",
+                ),
+                (base.0, base.1.as_bytes()),
+                (
+                    "level-1/bundle.toml",
+                    b"level = 1\nname = \"x\"\nsummary = \"y\"\nadds = []",
+                ),
+                ("level-1/layers/README.md", layer.as_bytes()),
+            ])
+            .unwrap();
+            let error = render_bundles(&bundles, &answers())
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.starts_with("template `level-1/layers/README.md`: "),
+                "{error}"
+            );
+            for part in expected {
+                assert!(error.contains(part), "{part} not in {error}");
+            }
+        };
+        check_error(
+            "{% block b %}x{% endblock %}",
+            &["Block `b` is not defined in any parent template"],
+        );
+        check_error(
+            "{% block a %}{{ nope }}{% endblock %}",
+            &["`nope` is not defined"],
+        );
+        check_error(
+            "text outside blocks",
+            &["only `extends`, `block` and `component` are allowed at the top level"],
+        );
+        check_error(
+            "{% extends \"level-0/files/README.md\" %}",
+            &["Template is already extending"],
+        );
+    }
+
     #[test]
     fn filters() {
         check("{{ project_name | snake_case }}", "fraud_detector");
@@ -232,8 +506,12 @@ mod tests {
             "description",
             "python_version",
         ];
-        for level in 0..=bundle::highest_level() {
-            let tree = render(level, &answers()).unwrap();
+        for (level, answers) in (0..=bundle::highest_level()).flat_map(|level| {
+            every_choice()
+                .into_iter()
+                .map(move |answers| (level, answers))
+        }) {
+            let tree = render(level, &answers).unwrap();
             assert!(!tree.is_empty());
             for (path, entry) in &tree {
                 let Ok(text) = std::str::from_utf8(&entry.content) else {
@@ -301,44 +579,55 @@ mod tests {
     }
 
     #[test]
-    fn only_declared_files_change_between_levels() {
-        for level in 1..=bundle::highest_level() {
-            let lower = render(level - 1, &answers()).unwrap();
-            let higher = render(level, &answers()).unwrap();
-            let declared: Vec<String> = bundle::get(level)
-                .unwrap()
-                .meta
-                .changes
-                .iter()
-                .map(|template| {
-                    render_text(
-                        &engine(),
-                        template,
-                        &Context::from_serialize(&answers()).unwrap(),
-                    )
-                    .unwrap()
-                })
-                .collect();
-            for (path, entry) in &lower {
-                let changed = higher
-                    .get(path)
-                    .is_some_and(|new| new.content != entry.content);
-                let is_declared = declared.iter().any(|declared| declared == path.as_str());
-                assert_eq!(
-                    changed,
-                    is_declared,
-                    "level {level}: `{path}` {} but bundle.toml {} it in `changes`",
-                    if changed {
-                        "changes"
-                    } else {
-                        "does not change"
-                    },
-                    if is_declared {
-                        "lists"
-                    } else {
-                        "does not list"
-                    }
-                );
+    fn the_files_that_change_between_levels_are_those_of_changes() {
+        // `changes` is what the level's layers change plus what bundle.toml declares; a change
+        // only a variant's layer makes is one for its own projects.
+        for answers in every_choice() {
+            let context = Context::from_serialize(&answers).unwrap();
+            for level in 1..=bundle::highest_level() {
+                let lower = render(level - 1, &answers).unwrap();
+                let higher = render(level, &answers).unwrap();
+                let bundle = bundle::get(level).unwrap();
+                let applies = |template: &str| {
+                    let mut layers = bundle
+                        .layers
+                        .iter()
+                        .filter(|layer| layer.path == template)
+                        .peekable();
+                    layers.peek().is_none()
+                        || layers.any(|layer| {
+                            layer.variant.is_none_or(|variant| {
+                                answers.get(variant.key).as_deref() == Some(variant.value)
+                            })
+                        })
+                };
+                let expected: Vec<String> = bundle
+                    .meta
+                    .changes
+                    .iter()
+                    .filter(|template| applies(template))
+                    .map(|template| render_text(&engine(), template, &context).unwrap())
+                    .collect();
+                for (path, entry) in &lower {
+                    let changed = higher
+                        .get(path)
+                        .is_some_and(|new| new.content != entry.content);
+                    let listed = expected.iter().any(|listed| listed == path.as_str());
+                    assert_eq!(
+                        changed,
+                        listed,
+                        "level {level}, {} {}: `{path}` {} but it {} in `changes` (the layers of \
+                         the level and the ones bundle.toml declares)",
+                        answers.task,
+                        answers.ci_provider,
+                        if changed {
+                            "changes"
+                        } else {
+                            "does not change"
+                        },
+                        if listed { "is" } else { "is not" }
+                    );
+                }
             }
         }
     }
