@@ -229,8 +229,7 @@ mod tests {
     use std::collections::BTreeSet;
 
     use super::*;
-    use crate::answers::MAX_LEVEL;
-    use crate::bundle;
+    use crate::templates::with_embedded;
 
     #[test]
     fn ids_are_unique_and_levels_ordered() {
@@ -241,7 +240,7 @@ mod tests {
             ALL.iter()
                 .all(|criterion| (1..=max_level()).contains(&criterion.level))
         );
-        assert_eq!(max_level(), MAX_LEVEL);
+        assert_eq!(max_level(), crate::level::Level::MAX.number());
         for level in 1..=max_level() {
             assert!(
                 ALL.iter().any(|criterion| criterion.level == level),
@@ -252,19 +251,20 @@ mod tests {
 
     #[test]
     fn bundles_claim_known_criteria_of_their_own_level() {
-        for bundle in bundle::all() {
-            let level = bundle.meta.level;
-            assert_eq!(bundle.meta.name, level_name(level), "level {level}'s name");
-            for id in &bundle.meta.criteria {
-                let criterion =
-                    get(id).unwrap_or_else(|| panic!("level {level} claims unknown `{id}`"));
-                assert_eq!(
-                    criterion.level, level,
-                    "level {level} claims `{id}`, a level-{} criterion",
-                    criterion.level
-                );
+        with_embedded(|templates| {
+            for bundle in templates.bundles() {
+                let level = bundle.meta.level;
+                for id in &bundle.meta.criteria {
+                    let criterion =
+                        get(id).unwrap_or_else(|| panic!("level {level} claims unknown `{id}`"));
+                    assert_eq!(
+                        criterion.level, level,
+                        "level {level} claims `{id}`, a level-{} criterion",
+                        criterion.level
+                    );
+                }
             }
-        }
+        });
     }
 
     #[test]

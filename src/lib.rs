@@ -30,7 +30,6 @@
 
 mod answers;
 mod assess;
-mod bundle;
 mod cli;
 mod commands;
 mod criteria;
@@ -38,9 +37,9 @@ mod exit;
 mod level;
 mod output;
 mod project;
-mod render;
 mod scan;
 mod source;
+mod templates;
 mod upgrade;
 
 use std::ffi::OsString;
@@ -64,20 +63,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             };
         }
     };
-    // Every command but completions reads the bundles: a malformed one is an error before
-    // anything runs.
-    let needs_bundles = !matches!(cli.command, Command::Completions(_));
-    let result = if needs_bundles && let Err(error) = bundle::check() {
-        Err(error)
-    } else {
-        match &cli.command {
-            Command::Completions(args) => Ok(commands::completions::run(args)),
-            Command::New(args) => commands::new::run(args),
-            Command::Upgrade(args) => commands::upgrade::run(args),
-            Command::Assess(args) => commands::assess::run(args),
-            Command::Levels(args) => commands::levels::run(args),
-        }
-    };
+    let result = run_command(&cli.command);
     match result {
         Ok(status) => status.into(),
         Err(error) if output::is_broken_pipe(&error) => ExitStatus::Success.into(),
@@ -85,6 +71,24 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             output::report_error(&error);
             exit::status_of(&error).into()
         }
+    }
+}
+
+/// Loads the templates once, for the commands that need them (all but completions: a malformed
+/// bundle is an error before anything runs), and runs the command.
+fn run_command(command: &Command) -> anyhow::Result<ExitStatus> {
+    if let Command::Completions(args) = command {
+        return Ok(commands::completions::run(args));
+    }
+    let raw = templates::RawTemplates::from_environment()
+        .map_err(|(origin, error)| templates::malformed(&origin, &error))?;
+    let templates = templates::Templates::load(&raw)?;
+    match command {
+        Command::Completions(_) => unreachable!("handled above"),
+        Command::New(args) => commands::new::run(args, &templates),
+        Command::Upgrade(args) => commands::upgrade::run(args, &templates),
+        Command::Assess(args) => commands::assess::run(args),
+        Command::Levels(args) => commands::levels::run(args, &templates),
     }
 }
 

@@ -4,26 +4,27 @@ use std::io::Write as _;
 
 use serde::Serialize;
 
-use crate::bundle;
 use crate::cli::{Format, LevelsArgs};
 use crate::exit::ExitStatus;
+use crate::level::Level;
+use crate::templates::Templates;
 
 #[derive(Serialize)]
 struct LevelReport<'a> {
-    level: u8,
-    name: &'a str,
+    level: Level,
+    name: &'static str,
     summary: &'a str,
     adds: &'a [String],
     criteria: &'a [String],
     changes: &'a [String],
 }
 
-pub fn run(args: &LevelsArgs) -> anyhow::Result<ExitStatus> {
-    let reports: Vec<LevelReport<'_>> = bundle::all()
-        .iter()
-        .map(|bundle| LevelReport {
-            level: bundle.meta.level,
-            name: &bundle.meta.name,
+pub(crate) fn run(args: &LevelsArgs, templates: &Templates<'_>) -> anyhow::Result<ExitStatus> {
+    let reports: Vec<LevelReport<'_>> = Level::all()
+        .zip(templates.bundles())
+        .map(|(level, bundle)| LevelReport {
+            level,
+            name: level.name(),
             summary: &bundle.meta.summary,
             adds: &bundle.meta.adds,
             criteria: &bundle.meta.criteria,

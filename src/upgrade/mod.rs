@@ -37,6 +37,7 @@ use crate::level::Level;
 use crate::project::git;
 use crate::project::manifest::{MANIFEST_PATH, Manifest};
 use crate::project::read::{self, FileRead, Follow};
+use crate::templates::Templates;
 use plan::Plan;
 
 /// What the user asked for.
@@ -50,8 +51,8 @@ pub(crate) struct Request<'a> {
     pub(crate) commit: bool,
     /// The answers' flags: only for a repository without a manifest, which is adopted.
     pub(crate) answers: AnswerArgs<'a>,
-    /// The highest level this build has a bundle for.
-    pub(crate) highest: Level,
+    /// The templates the project is rendered from.
+    pub(crate) templates: &'a Templates<'a>,
 }
 
 /// What an upgrade did, or would do in a dry run.
@@ -84,18 +85,23 @@ pub(crate) fn upgrade(request: &Request<'_>) -> anyhow::Result<Upgrade> {
         let manifest = read_manifest(&root)?;
         (root, manifest, None)
     } else {
-        let adoption = adoption::adopt(request.start, request.answers)?;
+        let adoption = adoption::adopt(request.start, request.answers, request.templates)?;
         (
             adoption.root,
             adoption.manifest,
             Some(adoption.assessed_level),
         )
     };
-    let target = walk::target_level(recorded.level, request.to, request.highest)?;
+    let target = walk::target_level(
+        recorded.level,
+        request.to,
+        request.templates.highest_level(),
+    )?;
     let repository = git::repository_of(&root);
 
     let mut workspace = workspace::Workspace::new(&root)?;
     let plans = walk::plan_steps(
+        request.templates,
         &root,
         &recorded,
         target,

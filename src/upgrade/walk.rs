@@ -12,7 +12,7 @@ use crate::level::Level;
 use crate::project::RelPath;
 use crate::project::git;
 use crate::project::manifest::Manifest;
-use crate::render;
+use crate::templates::Templates;
 
 /// The level an upgrade from `current` goes to, with `--to` as `requested`; `highest` is the
 /// highest level this build has a bundle for.
@@ -49,13 +49,14 @@ pub(super) fn target_level(
 /// Plans every step from the recorded level to `target`, stopping after the first step that
 /// leaves conflicts.
 pub(super) fn plan_steps(
+    templates: &Templates<'_>,
     root: &std::path::Path,
     recorded: &Manifest,
     target: Level,
     workspace: &mut Workspace,
     repository: Option<&git2::Repository>,
 ) -> anyhow::Result<Vec<Plan>> {
-    let rendered_base = render::render(recorded.level.number(), &recorded.answers).ok();
+    let rendered_base = templates.render(recorded.level, &recorded.answers).ok();
     let stored = |path: &RelPath| workspace.stored_base(path);
     // Searched only if rendering and the store do not have a file's base.
     let generated = std::cell::OnceCell::new();
@@ -72,7 +73,7 @@ pub(super) fn plan_steps(
     let mut manifest = recorded.clone();
     let mut plans = Vec::new();
     for to in manifest.level.steps_to(target) {
-        let theirs = render::render(to.number(), &manifest.answers)?;
+        let theirs = templates.render(to, &manifest.answers)?;
         let paths: BTreeSet<&RelPath> = manifest.files.keys().chain(theirs.paths()).collect();
         let mut ours = BTreeMap::new();
         for path in paths {

@@ -122,7 +122,7 @@ def create_app(model_path: Path | None = None) -> FastAPI:
         yield
 {%- block lifespan_shutdown %}{% endblock %}
 
-    app = FastAPI(title={{ project_name | quoted }}, version=__version__, lifespan=lifespan)
+    app = FastAPI(title={{ project_name | py_str }}, version=__version__, lifespan=lifespan)
 {%- block app_middleware %}{% endblock %}
 {%- block loaded %}
 

@@ -4,28 +4,27 @@
 //! bytes, which is what lets an upgrade recover the exact base of a merge. Every text file is a
 //! tera template (GitHub expressions such as `${{ github.sha }}` sit in `{% raw %}` blocks) and so
 //! is every path; an undefined variable is an error, never an unrendered file. Files that are not
-//! UTF-8 are copied as they are. The case filters from heck are registered here and only here.
+//! UTF-8 are copied as they are. The engine, its filters and budgets are `filters`.
 //!
 //! A file is a chain of templates: the one that introduced it, then every layer of it up to the
 //! level rendered, lowest first, each extending the one before it (`{% extends %}` is prepended
 //! to the layer, so a layer holds only `{% block %}` overrides). Variant files and layers join
 //! the chain when the project's answer has their value; the chain is rendered from its top.
 
-use heck::{
-    ToKebabCase, ToLowerCamelCase, ToShoutySnakeCase, ToSnakeCase, ToTitleCase, ToUpperCamelCase,
-};
+use heck::ToKebabCase;
 use serde::Serialize;
-use tera::{Context, Kwargs, State, Tera};
+use tera::{Context, Tera};
 
+use super::bundle::{Bundle, Layer, TemplateFile, Variant};
+use super::filters::{self, Bounded};
 use crate::answers::{Answers, Task};
-use crate::bundle::{self, Bundle, Layer, TemplateFile, Variant};
 use crate::level::Level;
 use crate::project::{Entry, RelPath, Tree};
 
 #[derive(Debug, thiserror::Error)]
-pub enum RenderError {
+pub(crate) enum RenderError {
     #[error("level {0} has no template bundle in this build")]
-    UnknownLevel(u8),
+    UnknownLevel(Level),
     /// `template` is where the template is, relative to the templates directory; for a file
     /// with layers, the highest layer, which extends the others.
     #[error("template `{template}`: {message}")]
@@ -39,9 +38,9 @@ pub enum RenderError {
 struct TemplateContext<'a> {
     #[serde(flatten)]
     answers: &'a Answers,
-    level: u8,
+    level: Level,
     /// The stage's name in the maturity model, such as `Automated Training`.
-    level_name: &'a str,
+    level_name: &'static str,
     /// The distribution and image name: `Fraud Detector` becomes `fraud-detector`.
     project_slug: String,
     /// Ruff's and black's spelling of the Python version: `py311`.
@@ -49,29 +48,27 @@ struct TemplateContext<'a> {
     is_classification: bool,
 }
 
-/// Renders a project at `level` from bundles 0 to `level`.
-pub fn render(level: u8, answers: &Answers) -> Result<Tree, RenderError> {
-    let bundles = bundle::up_to(level).ok_or(RenderError::UnknownLevel(level))?;
-    render_bundles(bundles, answers)
-}
-
 /// Renders a project at the level of the last of `bundles`, which are levels 0 to it.
-fn render_bundles(bundles: &[Bundle], answers: &Answers) -> Result<Tree, RenderError> {
-    let top = &bundles.last().expect("level 0 at least").meta;
+pub(super) fn render_bundles(
+    bundles: &[Bundle<'_>],
+    answers: &Answers,
+) -> Result<Tree, RenderError> {
+    let top = bundles.last().expect("level 0 at least").meta.level;
+    let level = Level::new(top).expect("bundles are levels");
     let template_context = TemplateContext {
         answers,
-        level: top.level,
-        level_name: &top.name,
+        level,
+        level_name: level.name(),
         project_slug: answers.project_name.to_kebab_case(),
         python_tag: answers.python_version.tag(),
         is_classification: answers.task == Task::Classification,
     };
     let context = Context::from_serialize(&template_context)
         .expect("the context is a flat struct of strings");
-    let applies = |variant: Option<Variant>| {
+    let applies = |variant: Option<Variant<'_>>| {
         variant.is_none_or(|variant| answers.get(variant.key).as_deref() == Some(variant.value))
     };
-    let engine = engine();
+    let engine = filters::engine();
 
     let mut tree = Tree::new();
     for chain in chains(bundles, applies) {
@@ -101,16 +98,19 @@ fn render_bundles(bundles: &[Bundle], answers: &Answers) -> Result<Tree, RenderE
 
 /// A file as this project has it: the template that introduced it (at `level`) and the layers
 /// that change it, in the order they apply.
-struct Chain<'a> {
+struct Chain<'a, 't> {
     level: u8,
-    file: &'a TemplateFile,
-    layers: Vec<&'a Layer>,
+    file: &'a TemplateFile<'t>,
+    layers: Vec<&'a Layer<'t>>,
 }
 
 /// The chain of every file the answers give the project. The bundles' checks guarantee that at
 /// most one template introduces a path for a project, before all of its layers; a layer whose
 /// file the project does not have (a variant's file of another value) changes nothing.
-fn chains(bundles: &[Bundle], applies: impl Fn(Option<Variant>) -> bool) -> Vec<Chain<'_>> {
+fn chains<'a, 't>(
+    bundles: &'a [Bundle<'t>],
+    applies: impl Fn(Option<Variant<'t>>) -> bool,
+) -> Vec<Chain<'a, 't>> {
     let mut by_path = std::collections::BTreeMap::new();
     for bundle in bundles {
         for file in bundle.files.iter().filter(|file| applies(file.variant)) {
@@ -139,7 +139,7 @@ fn chains(bundles: &[Bundle], applies: impl Fn(Option<Variant>) -> bool) -> Vec<
 /// which refuses blocks anyway, costs more than a copy.)
 fn render_chain(
     engine: &Tera,
-    chain: &Chain<'_>,
+    chain: &Chain<'_, '_>,
     context: &Context,
 ) -> Result<Vec<u8>, RenderError> {
     let Ok(text) = std::str::from_utf8(chain.file.contents) else {
@@ -164,10 +164,9 @@ fn render_chain(
     };
     let mut engine = engine.clone();
     engine.add_raw_templates(templates).map_err(error)?;
-    engine
-        .render(top, context)
-        .map(String::into_bytes)
-        .map_err(error)
+    let mut out = Bounded::default();
+    engine.render_to(top, context, &mut out).map_err(error)?;
+    Ok(out.0)
 }
 
 fn is_template(text: &str) -> bool {
@@ -204,38 +203,24 @@ fn cause_of<'a>(
     error.and_then(std::error::Error::source)
 }
 
-/// A tera engine with autoescaping off (the output is code, not HTML) and the case filters.
-fn engine() -> Tera {
-    let mut tera = Tera::new();
-    tera.autoescape_on(Vec::<&str>::new());
-    tera.register_filter("snake_case", |text: &str, _: Kwargs, _: &State| {
-        text.to_snake_case()
-    });
-    tera.register_filter("kebab_case", |text: &str, _: Kwargs, _: &State| {
-        text.to_kebab_case()
-    });
-    tera.register_filter("pascal_case", |text: &str, _: Kwargs, _: &State| {
-        text.to_upper_camel_case()
-    });
-    tera.register_filter("camel_case", |text: &str, _: Kwargs, _: &State| {
-        text.to_lower_camel_case()
-    });
-    tera.register_filter("shouty_snake_case", |text: &str, _: Kwargs, _: &State| {
-        text.to_shouty_snake_case()
-    });
-    tera.register_filter("title_case", |text: &str, _: Kwargs, _: &State| {
-        text.to_title_case()
-    });
-    // A double-quoted string that is valid JSON, TOML, YAML and Python alike.
-    tera.register_filter("quoted", |text: &str, _: Kwargs, _: &State| {
-        serde_json::to_string(text).expect("a string serialises")
-    });
-    tera
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::templates::source::RawTemplates;
+    use crate::templates::{Templates, with_embedded};
+
+    /// Renders the embedded templates at `level`.
+    fn render(level: u8, answers: &Answers) -> Result<Tree, RenderError> {
+        with_embedded(|templates| templates.render(Level::new(level).unwrap(), answers))
+    }
+
+    fn highest_level() -> u8 {
+        with_embedded(|templates| templates.highest_level().number())
+    }
+
+    fn engine() -> Tera {
+        filters::engine()
+    }
 
     pub(crate) fn answers() -> Answers {
         Answers {
@@ -291,9 +276,8 @@ mod tests {
             .unwrap_or(0u8);
         for level in 0..=highest {
             let meta_path: &'static str = Box::leak(format!("level-{level}/bundle.toml").into());
-            let meta: &'static str = Box::leak(
-                format!("level = {level}\nname = \"L{level}\"\nsummary = \"s\"\nadds = []").into(),
-            );
+            let meta: &'static str =
+                Box::leak(format!("level = {level}\nsummary = \"s\"\nadds = []").into());
             all.push((meta_path, meta.as_bytes()));
         }
         let mut values = serde_json::to_value(answers()).unwrap();
@@ -301,8 +285,9 @@ mod tests {
             values[key] = value.into();
         }
         let answers: Answers = serde_json::from_value(values).unwrap();
-        let bundles = bundle::load_from_memory(&all).unwrap();
-        let actual = match render_bundles(&bundles, &answers) {
+        let raw = RawTemplates::from_memory(&all);
+        let templates = Templates::load(&raw).unwrap();
+        let actual = match render_bundles(templates.bundles(), &answers) {
             Ok(tree) => tree
                 .iter()
                 .map(|(path, entry)| format!("{path}: {}", String::from_utf8_lossy(&entry.content)))
@@ -430,20 +415,20 @@ mod tests {
     fn template_errors_name_the_layer() {
         let base = ("level-0/files/README.md", "{% block a %}{% endblock %}");
         let check_error = |layer: &'static str, expected: &[&str]| {
-            let bundles = bundle::load_from_memory(&[
+            let raw = RawTemplates::from_memory(&[
                 (
                     "level-0/bundle.toml",
-                    b"level = 0\nname = \"x\"\nsummary = \"y\"\nadds = []",
+                    b"level = 0\nsummary = \"y\"\nadds = []",
                 ),
                 (base.0, base.1.as_bytes()),
                 (
                     "level-1/bundle.toml",
-                    b"level = 1\nname = \"x\"\nsummary = \"y\"\nadds = []",
+                    b"level = 1\nsummary = \"y\"\nadds = []",
                 ),
                 ("level-1/layers/README.md", layer.as_bytes()),
-            ])
-            .unwrap();
-            let error = render_bundles(&bundles, &answers())
+            ]);
+            let templates = Templates::load(&raw).unwrap();
+            let error = render_bundles(templates.bundles(), &answers())
                 .unwrap_err()
                 .to_string();
             assert!(
@@ -478,7 +463,10 @@ mod tests {
         check("{{ project_name | kebab_case }}", "fraud-detector");
         check("{{ project_name | pascal_case }}", "FraudDetector");
         check("{{ project_name | shouty_snake_case }}", "FRAUD_DETECTOR");
-        check("{{ description | quoted }}", "\"Says \\\"no\\\" to fraud\"");
+        check(
+            "{{ description | toml_str }}",
+            "\"Says \\\"no\\\" to fraud\"",
+        );
         check("<{{ package_name }}>", "<fraud_detector>");
         check(
             "{% raw %}${{ github.sha }}{% endraw %}",
@@ -506,7 +494,7 @@ mod tests {
             "description",
             "python_version",
         ];
-        for (level, answers) in (0..=bundle::highest_level()).flat_map(|level| {
+        for (level, answers) in (0..=highest_level()).flat_map(|level| {
             every_choice()
                 .into_iter()
                 .map(move |answers| (level, answers))
@@ -542,7 +530,7 @@ mod tests {
             package_name: longest,
             ..answers()
         };
-        for level in 0..=bundle::highest_level() {
+        for level in 0..=highest_level() {
             for (path, entry) in &render(level, &answers).unwrap() {
                 if std::path::Path::new(path.as_str())
                     .extension()
@@ -565,7 +553,7 @@ mod tests {
 
     #[test]
     fn levels_are_cumulative() {
-        for level in 1..=bundle::highest_level() {
+        for level in 1..=highest_level() {
             let lower = render(level - 1, &answers()).unwrap();
             let higher = render(level, &answers()).unwrap();
             for path in lower.paths() {
@@ -584,10 +572,12 @@ mod tests {
         // only a variant's layer makes is one for its own projects.
         for answers in every_choice() {
             let context = Context::from_serialize(&answers).unwrap();
-            for level in 1..=bundle::highest_level() {
+            for level in 1..=highest_level() {
                 let lower = render(level - 1, &answers).unwrap();
                 let higher = render(level, &answers).unwrap();
-                let bundle = bundle::get(level).unwrap();
+                let raw = RawTemplates::embedded().unwrap();
+                let templates = Templates::load(&raw).unwrap();
+                let bundle = templates.bundle(Level::new(level).unwrap()).unwrap();
                 let applies = |template: &str| {
                     let mut layers = bundle
                         .layers
@@ -630,5 +620,101 @@ mod tests {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod hostile_answers {
+    //! Every free-text answer, as hostile as validation lets it be, stays data in every file of
+    //! every level: TOML, YAML and JSON still parse and hold the answer as a value, Python
+    //! strings hold it escaped. (That the package then imports and runs nothing is proved by the
+    //! end-to-end suite, which has Python.)
+
+    use super::tests::answers;
+    use super::*;
+    use crate::templates::with_embedded;
+
+    /// The value of the module docstring `"""..."""` that opens `source`, read as Python reads
+    /// it (escapes applied), if nothing but a line end follows its closing quotes.
+    fn python_docstring(source: &str) -> Option<String> {
+        let body = source.strip_prefix("\"\"\"")?;
+        let mut value = String::new();
+        let mut chars = body.char_indices();
+        while let Some((index, c)) = chars.next() {
+            match c {
+                '\\' => value.push(chars.next()?.1),
+                '"' if body[index..].starts_with("\"\"\"") => {
+                    let rest = &body[index + 3..];
+                    return rest.starts_with('\n').then_some(value);
+                }
+                c => value.push(c),
+            }
+        }
+        None
+    }
+
+    const CORPUS: &[&str] = &[
+        r#"""";import os;os.system("touch /tmp/pwned");""""#,
+        r#"ends in a quote""#,
+        r"ends in a backslash \",
+        r"\x41 \u0041 \N{DASH} \\",
+        "${{ secrets.GITHUB_TOKEN }} $(touch /tmp/pwned) `id`",
+        "{{ package_name }} {% raw %} {# x #}",
+        "<script>alert(1)</script> [x](javascript:alert(1)) | a | b |",
+        "# heading' -- ; DROP TABLE runs; --",
+    ];
+
+    #[test]
+    fn every_structured_file_still_parses_and_holds_the_answer() {
+        with_embedded(|templates| {
+            for description in CORPUS {
+                let answers = Answers {
+                    description: (*description).to_owned(),
+                    author: (*description).to_owned(),
+                    ..answers()
+                };
+                for level in Level::all() {
+                    let tree = templates.render(level, &answers).unwrap();
+                    for (path, entry) in &tree {
+                        let text = String::from_utf8_lossy(&entry.content);
+                        let name = path.as_str();
+                        let extension = std::path::Path::new(name)
+                            .extension()
+                            .and_then(|extension| extension.to_str())
+                            .unwrap_or_default();
+                        if extension == "toml" {
+                            let table: toml::Table = toml::from_str(&text)
+                                .unwrap_or_else(|error| panic!("{name} ({description}): {error}"));
+                            if name == "pyproject.toml" {
+                                assert_eq!(
+                                    table["project"]["description"].as_str(),
+                                    Some(*description)
+                                );
+                                assert_eq!(
+                                    table["project"]["authors"][0]["name"].as_str(),
+                                    Some(*description)
+                                );
+                            }
+                        } else if extension == "yml" || extension == "yaml" {
+                            serde_saphyr::from_str::<serde_json::Value>(&text)
+                                .unwrap_or_else(|error| panic!("{name} ({description}): {error}"));
+                        } else if extension == "ipynb" {
+                            serde_json::from_str::<serde_json::Value>(&text)
+                                .unwrap_or_else(|error| panic!("{name} ({description}): {error}"));
+                        }
+                    }
+                    let init = tree
+                        .iter()
+                        .find(|(path, _)| path.as_str().ends_with("/__init__.py"))
+                        .map(|(_, entry)| String::from_utf8_lossy(&entry.content).into_owned())
+                        .unwrap();
+                    assert_eq!(
+                        python_docstring(&init).as_deref(),
+                        Some(*description),
+                        "level {level}: the docstring of __init__.py does not hold the description:\n{init}"
+                    );
+                }
+            }
+        });
     }
 }

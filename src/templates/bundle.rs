@@ -1,4 +1,4 @@
-//! The template bundles, embedded in the binary, behind one small API.
+//! A bundle as data, and the checks that make a set of bundles fit together.
 //!
 //! `templates/level-N/` holds the bundle of maturity level N: `bundle.toml` (what the level adds,
 //! which maturity criteria it meets, and which files are seeded or executable), `files/` (the
@@ -7,147 +7,96 @@
 //! `layers/` of its own, for what applies only to projects whose answer is that value (the
 //! workflows of one CI provider). Paths and contents are tera templates. Levels are cumulative:
 //! level N renders bundles 0 to N, and a file is the template of the bundle that introduced it,
-//! extended by every layer of it up to level N (`render.rs` chains them). This module reads the
-//! bundles and checks their layout, so that chaining cannot go wrong: a path is introduced once
-//! for any project, every layer has a file below it to change, a variant is keyed by an answer.
-//! The files whose rendering changes at a level (`changes`) are derived from its layers, plus
-//! those `bundle.toml` declares. Nothing outside this module reaches the embedded directory.
-//! `MLOPS_TEMPLATES_DIR` points at a directory of the same layout to use instead, for template
-//! development and for tests with bundles of their own.
+//! extended by every layer of it up to level N (`render` chains them). This module checks the
+//! layout, so that chaining cannot go wrong: a path is introduced once for any project, every
+//! layer has a file below it to change, a variant is keyed by an answer, nothing would land in
+//! `.git`. The files whose rendering changes at a level (`changes`) are derived from its layers,
+//! plus those `bundle.toml` declares. Pure: `source` reads the files, this module borrows them.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::OnceLock;
 
-use include_dir::{Dir, include_dir};
 use serde::Deserialize;
 
-use crate::answers::{AnswerKey, MAX_LEVEL};
+use super::source::{RawBundle, RawTemplates};
+use crate::answers::AnswerKey;
 use crate::project::Ownership;
-
-static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
 
 /// `bundle.toml`: what a level is and what its bundle adds.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Metadata {
-    pub level: u8,
-    /// The stage's name in the maturity model, such as `Automated Training`.
-    pub name: String,
-    pub summary: String,
+pub(crate) struct Metadata {
+    pub(crate) level: u8,
+    pub(crate) summary: String,
     /// What the bundle adds, one line each, for `mlops levels` and the docs.
-    pub adds: Vec<String>,
+    pub(crate) adds: Vec<String>,
     /// Ids of the maturity criteria (see `criteria.rs`) that this level newly meets.
     #[serde(default)]
-    pub criteria: Vec<String>,
+    pub(crate) criteria: Vec<String>,
     /// Commands to run in the new project, printed after `mlops new`.
     #[serde(default)]
-    pub next_steps: Vec<String>,
+    pub(crate) next_steps: Vec<String>,
     /// Template paths of lower-level files whose rendering changes at this level. Once loaded:
     /// those `bundle.toml` declares (files that change only through `{{ level }}` and the like,
     /// in the order given), with the files the level's layers change merged in by path.
     #[serde(default)]
-    pub changes: Vec<String>,
+    pub(crate) changes: Vec<String>,
     /// Template paths written once and then the team's; everything else is generated.
     #[serde(default)]
-    pub seeded: Vec<String>,
+    pub(crate) seeded: Vec<String>,
     /// Template paths written with the executable bit.
     #[serde(default)]
-    pub executable: Vec<String>,
+    pub(crate) executable: Vec<String>,
 }
 
 /// The answer a variant's templates are for: `variants/<key>/<value>/` applies to the projects
 /// whose answer `key` is `value`. Any value of a known answer may have a variant directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Variant {
-    pub key: AnswerKey,
-    pub value: &'static str,
+pub(crate) struct Variant<'t> {
+    pub(crate) key: AnswerKey,
+    pub(crate) value: &'t str,
 }
 
 /// One file of a bundle, before rendering.
 #[derive(Debug, Clone)]
-pub struct TemplateFile {
+pub(crate) struct TemplateFile<'t> {
     /// Path under `files/`, itself a template, such as `src/{{package_name}}/train.py`.
-    pub path: &'static str,
-    pub contents: &'static [u8],
-    pub ownership: Ownership,
-    pub executable: bool,
+    pub(crate) path: &'t str,
+    pub(crate) contents: &'t [u8],
+    pub(crate) ownership: Ownership,
+    pub(crate) executable: bool,
     /// `None` for every project, or the answer the file is for.
-    pub variant: Option<Variant>,
+    pub(crate) variant: Option<Variant<'t>>,
     /// Where the template is, relative to the templates directory, for messages and as its
     /// name in tera: `level-1/variants/ci_provider/github/files/.github/workflows/ci.yml`.
-    pub source: &'static str,
+    pub(crate) source: &'t str,
 }
 
 /// What a level changes in a file introduced below it (or, for a variant, in a common file of
 /// its own level): overrides of blocks of the file's template, which `{{ super() }}` extends.
 #[derive(Debug, Clone)]
-pub struct Layer {
+pub(crate) struct Layer<'t> {
     /// The template path of the file it changes, as under `files/`.
-    pub path: &'static str,
-    pub contents: &'static str,
+    pub(crate) path: &'t str,
+    pub(crate) contents: &'t str,
     /// `None` for every project, or the answer the change is for.
-    pub variant: Option<Variant>,
+    pub(crate) variant: Option<Variant<'t>>,
     /// Where the layer is, relative to the templates directory: `level-3/layers/README.md`.
-    pub source: &'static str,
+    pub(crate) source: &'t str,
 }
 
 #[derive(Debug, Clone)]
-pub struct Bundle {
-    pub meta: Metadata,
-    pub files: Vec<TemplateFile>,
+pub(crate) struct Bundle<'t> {
+    pub(crate) meta: Metadata,
+    pub(crate) files: Vec<TemplateFile<'t>>,
     /// In the order they apply to a file: the common layer, then the variants' by answer.
-    pub layers: Vec<Layer>,
+    pub(crate) layers: Vec<Layer<'t>>,
 }
 
-/// Replaces the embedded bundles with the ones in a directory of the same layout, for template
-/// authors (edit, run, no rebuild) and for tests that need bundles of their own.
-pub const TEMPLATES_DIR_ENV: &str = "MLOPS_TEMPLATES_DIR";
-
-/// Every bundle, in level order. Call [`check`] first: a malformed bundle panics here.
-pub fn all() -> &'static [Bundle] {
-    match loaded() {
-        Ok(bundles) => bundles,
-        Err(error) => panic!("{error}"),
-    }
-}
-
-/// Loads the bundles once and says what is wrong with them, if anything. The embedded ones are
-/// checked by the unit tests; the ones of `MLOPS_TEMPLATES_DIR` are a template author's work in
-/// progress, so their mistakes are reported as errors.
-pub fn check() -> anyhow::Result<()> {
-    loaded().map(|_| ()).map_err(anyhow::Error::msg)
-}
-
-/// The bundles, or what is wrong with them and where they came from.
-fn loaded() -> Result<&'static [Bundle], &'static str> {
-    static BUNDLES: OnceLock<Result<Vec<Bundle>, String>> = OnceLock::new();
-    let bundles = BUNDLES.get_or_init(|| {
-        let from_disk = std::env::var_os(TEMPLATES_DIR_ENV).filter(|dir| !dir.is_empty());
-        let read = |level| match &from_disk {
-            Some(dir) => read_disk_bundle(std::path::Path::new(dir), level),
-            None => read_embedded_bundle(level),
-        };
-        load_all(read).map_err(|error| match &from_disk {
-            Some(dir) => format!(
-                "the templates in {TEMPLATES_DIR_ENV} (`{}`) are malformed: {error}; fix them, or \
-                 unset {TEMPLATES_DIR_ENV} to use the built-in ones",
-                std::path::Path::new(dir).display()
-            ),
-            None => format!("the built-in templates are malformed: {error}"),
-        })
-    });
-    bundles.as_deref().map_err(String::as_str)
-}
-
-/// Loads level 0 and up, through the first level `read` does not find, and checks that the
-/// bundles fit together.
-fn load_all(read: impl Fn(u8) -> Result<Option<RawBundle>, String>) -> Result<Vec<Bundle>, String> {
+/// The bundles of `raw`, level 0 and up, checked to fit together.
+pub(super) fn load_all(raw: &RawTemplates) -> Result<Vec<Bundle<'_>>, String> {
     let mut bundles = Vec::new();
-    for level in 0..=MAX_LEVEL {
-        let Some((meta_text, files)) = read(level)? else {
-            break;
-        };
-        bundles.push(load(level, meta_text, files)?);
+    for (level, bundle) in (0u8..).zip(&raw.bundles) {
+        bundles.push(load(level, bundle)?);
     }
     if bundles.is_empty() {
         return Err("there is no level-0 bundle".to_owned());
@@ -158,94 +107,22 @@ fn load_all(read: impl Fn(u8) -> Result<Option<RawBundle>, String>) -> Result<Ve
     Ok(bundles)
 }
 
-/// A bundle's `bundle.toml` and every other file of `level-N/`, as (path relative to the
-/// templates directory, contents).
-type RawBundle = (&'static str, Vec<(&'static str, &'static [u8])>);
-
-fn read_embedded_bundle(level: u8) -> Result<Option<RawBundle>, String> {
-    let name = format!("level-{level}");
-    let Some(dir) = TEMPLATES.get_dir(&name) else {
-        return Ok(None);
-    };
-    let meta_path = format!("{name}/bundle.toml");
-    let meta_text = dir
-        .get_file(&meta_path)
-        .and_then(|file| file.contents_utf8())
-        .ok_or_else(|| format!("{meta_path} is missing or not UTF-8"))?;
-    let mut files = Vec::new();
-    collect_files(dir, &mut |file| {
-        let path = file.path().to_str().expect("template paths are UTF-8");
-        if path != meta_path {
-            files.push((path, file.contents()));
-        }
-    });
-    Ok(Some((meta_text, files)))
-}
-
-/// Reads `dir/level-N` from disk. The contents live as long as the process, as the embedded
-/// ones do, so they are leaked once.
-fn read_disk_bundle(dir: &std::path::Path, level: u8) -> Result<Option<RawBundle>, String> {
-    let bundle_dir = dir.join(format!("level-{level}"));
-    if !bundle_dir.is_dir() {
-        return Ok(None);
+/// A template's own path must not put a file in `.git`, where git runs hooks from, nor hold
+/// anything a terminal would act on; the rendered path is checked again by `RelPath`.
+fn check_path(source: &str) -> Result<(), String> {
+    if source.chars().any(char::is_control) {
+        return Err(format!("{source:?} has a control character in its name"));
     }
-    let meta_path = bundle_dir.join("bundle.toml");
-    let meta_text = std::fs::read_to_string(&meta_path)
-        .map_err(|error| format!("level-{level}/bundle.toml: {error}"))?;
-    let mut files = Vec::new();
-    let mut pending = vec![bundle_dir];
-    while let Some(directory) = pending.pop() {
-        let entries = std::fs::read_dir(&directory)
-            .map_err(|error| format!("{}: {error}", directory.display()))?;
-        for entry in entries {
-            let path = entry
-                .map_err(|error| format!("{}: {error}", directory.display()))?
-                .path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path != meta_path {
-                let relative = path
-                    .strip_prefix(dir)
-                    .expect("under the templates directory")
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                let contents =
-                    std::fs::read(&path).map_err(|error| format!("{}: {error}", path.display()))?;
-                files.push((
-                    &*Box::leak(relative.into_boxed_str()),
-                    &*Box::leak(contents.into_boxed_slice()),
-                ));
-            }
-        }
+    if source
+        .split('/')
+        .any(|component| component.eq_ignore_ascii_case(".git"))
+    {
+        return Err(format!(
+            "`{source}` would be written inside `.git`, which belongs to git: templates never \
+             write there"
+        ));
     }
-    Ok(Some((Box::leak(meta_text.into_boxed_str()), files)))
-}
-
-/// The bundles a project at `level` is rendered from, or `None` if that level is not available.
-pub fn up_to(level: u8) -> Option<&'static [Bundle]> {
-    all().get(..=usize::from(level))
-}
-
-pub fn get(level: u8) -> Option<&'static Bundle> {
-    all().get(usize::from(level))
-}
-
-/// The level menu's labels: `2  Automated Training: training is repeatable, ...`.
-pub fn level_labels() -> Vec<String> {
-    all()
-        .iter()
-        .map(|bundle| {
-            format!(
-                "{}  {}: {}",
-                bundle.meta.level, bundle.meta.name, bundle.meta.summary
-            )
-        })
-        .collect()
-}
-
-/// The highest level this build has a bundle for.
-pub fn highest_level() -> u8 {
-    u8::try_from(all().len()).expect("at most five bundles") - 1
+    Ok(())
 }
 
 /// Whether a file is introduced by `files/` or changed by `layers/`.
@@ -256,11 +133,11 @@ enum Kind {
 }
 
 /// Where a file of `level-N/` belongs: `source` is its path relative to the templates directory.
-fn place(level: u8, source: &'static str) -> Result<(Kind, Option<Variant>, &'static str), String> {
+fn place<'t>(level: u8, source: &'t str) -> Result<(Kind, Option<Variant<'t>>, &'t str), String> {
     let within = source
         .strip_prefix(&format!("level-{level}/"))
         .expect("a bundle's files are under its directory");
-    let kind_and_path = |rest: &'static str| {
+    let kind_and_path = |rest: &'t str| {
         if let Some(path) = rest.strip_prefix("files/") {
             Some((Kind::File, path))
         } else {
@@ -295,13 +172,9 @@ fn place(level: u8, source: &'static str) -> Result<(Kind, Option<Variant>, &'st
     Ok((kind, Some(Variant { key, value }), path))
 }
 
-fn load(
-    level: u8,
-    meta_text: &'static str,
-    raw_files: Vec<(&'static str, &'static [u8])>,
-) -> Result<Bundle, String> {
+fn load(level: u8, raw: &RawBundle) -> Result<Bundle<'_>, String> {
     let name = format!("level-{level}");
-    let meta: Metadata = toml::from_str(meta_text)
+    let meta: Metadata = toml::from_str(&raw.meta)
         .map_err(|error| format!("{name}/bundle.toml: {}", error.message()))?;
     if meta.level != level {
         return Err(format!(
@@ -311,7 +184,9 @@ fn load(
     }
     let mut files = Vec::new();
     let mut layers = Vec::new();
-    for (source, contents) in raw_files {
+    for (source, contents) in &raw.files {
+        let (source, contents) = (source.as_ref(), contents.as_ref());
+        check_path(source)?;
         let (kind, variant, path) = place(level, source)?;
         match kind {
             Kind::File => files.push(TemplateFile {
@@ -352,21 +227,9 @@ fn load(
     })
 }
 
-fn collect_files(
-    dir: &'static Dir<'static>,
-    visit: &mut dyn FnMut(&'static include_dir::File<'static>),
-) {
-    for file in dir.files() {
-        visit(file);
-    }
-    for child in dir.dirs() {
-        collect_files(child, visit);
-    }
-}
-
 /// Whether one project can get both: one is common, or they are variants of different answers,
 /// or of the same value. Two values of one answer never meet.
-fn can_meet(one: Option<Variant>, other: Option<Variant>) -> bool {
+fn can_meet(one: Option<Variant<'_>>, other: Option<Variant<'_>>) -> bool {
     match (one, other) {
         (Some(one), Some(other)) => one.key != other.key || one.value == other.value,
         _ => true,
@@ -374,8 +237,10 @@ fn can_meet(one: Option<Variant>, other: Option<Variant>) -> bool {
 }
 
 /// Every introduced file by template path, with the level that introduced it, in order.
-fn introductions(bundles: &[Bundle]) -> BTreeMap<&'static str, Vec<(u8, &TemplateFile)>> {
-    let mut by_path: BTreeMap<&str, Vec<(u8, &TemplateFile)>> = BTreeMap::new();
+fn introductions<'b, 't>(
+    bundles: &'b [Bundle<'t>],
+) -> BTreeMap<&'t str, Vec<(u8, &'b TemplateFile<'t>)>> {
+    let mut by_path: BTreeMap<&str, Vec<(u8, &TemplateFile<'_>)>> = BTreeMap::new();
     for bundle in bundles {
         for file in &bundle.files {
             by_path
@@ -390,7 +255,7 @@ fn introductions(bundles: &[Bundle]) -> BTreeMap<&'static str, Vec<(u8, &Templat
 /// A shared file has one template, in the bundle that introduced it, so that every level renders
 /// it from the same source and upgrades see only the level's real changes. Two values of one
 /// answer may each introduce the same path: no project gets both.
-fn check_introduced_once(bundles: &[Bundle]) -> Result<(), String> {
+fn check_introduced_once(bundles: &[Bundle<'_>]) -> Result<(), String> {
     for (path, introduced) in introductions(bundles) {
         for (index, (_, first)) in introduced.iter().enumerate() {
             if let Some((_, second)) = introduced[index + 1..]
@@ -410,7 +275,7 @@ fn check_introduced_once(bundles: &[Bundle]) -> Result<(), String> {
 
 /// Every layer changes a file introduced before it in the chain, for the projects it applies
 /// to, and no file it could meet is introduced at or after it.
-fn check_layers(bundles: &[Bundle]) -> Result<(), String> {
+fn check_layers(bundles: &[Bundle<'_>]) -> Result<(), String> {
     let introduced = introductions(bundles);
     for bundle in bundles {
         for layer in &bundle.layers {
@@ -458,8 +323,8 @@ fn check_layers(bundles: &[Bundle]) -> Result<(), String> {
 /// Adds to each level's `changes` the files its layers change that a lower level introduced,
 /// merged into the declared ones by path: so what is written once, the layer, is not repeated,
 /// and the declared ones keep the order their bundle gives them.
-fn derive_changes(bundles: &mut [Bundle]) {
-    let introduced_below: Vec<BTreeSet<&'static str>> = bundles
+fn derive_changes(bundles: &mut [Bundle<'_>]) {
+    let introduced_below: Vec<BTreeSet<&str>> = bundles
         .iter()
         .map(|bundle| {
             bundle
@@ -503,71 +368,51 @@ fn merge_by_path(declared: Vec<String>, derived: &BTreeSet<&str>) -> Vec<String>
     merged
 }
 
-/// Bundles from files in memory, as (path relative to the templates directory, contents), for
-/// the unit tests of this module and of `render`.
-#[cfg(test)]
-pub(crate) fn load_from_memory(
-    files: &[(&'static str, &'static [u8])],
-) -> Result<Vec<Bundle>, String> {
-    load_all(|level| {
-        let prefix = format!("level-{level}/");
-        let mut found = files
-            .iter()
-            .filter(|(path, _)| path.starts_with(&prefix))
-            .peekable();
-        if found.peek().is_none() {
-            return Ok(None);
-        }
-        let meta_path = format!("{prefix}bundle.toml");
-        let meta_text = found
-            .clone()
-            .find(|(path, _)| *path == meta_path)
-            .map_or(Ok(""), |(_, contents)| std::str::from_utf8(contents))
-            .map_err(|error| error.to_string())?;
-        let others = found.filter(|(path, _)| *path != meta_path).copied();
-        Ok(Some((meta_text, others.collect())))
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::level::Level;
+    use crate::templates::with_embedded;
 
     #[test]
     fn bundles_load_in_level_order() {
-        let bundles = all();
-        assert!(!bundles.is_empty());
-        for (index, bundle) in bundles.iter().enumerate() {
-            assert_eq!(usize::from(bundle.meta.level), index);
-            assert!(!bundle.files.is_empty(), "level {index} adds no file");
-            assert!(
-                !bundle.meta.adds.is_empty(),
-                "level {index} says nothing about what it adds"
-            );
-        }
+        with_embedded(|templates| {
+            let bundles = templates.bundles();
+            assert_eq!(bundles.len(), Level::all().count());
+            for (index, bundle) in bundles.iter().enumerate() {
+                assert_eq!(usize::from(bundle.meta.level), index);
+                assert!(!bundle.files.is_empty(), "level {index} adds no file");
+                assert!(
+                    !bundle.meta.adds.is_empty(),
+                    "level {index} says nothing about what it adds"
+                );
+            }
+        });
     }
 
     #[test]
     fn declared_changes_name_lower_level_files() {
-        let mut introduced = BTreeMap::new();
-        for bundle in all() {
-            for file in &bundle.files {
-                introduced.entry(file.path).or_insert(bundle.meta.level);
+        with_embedded(|templates| {
+            let mut introduced = BTreeMap::new();
+            for bundle in templates.bundles() {
+                for file in &bundle.files {
+                    introduced.entry(file.path).or_insert(bundle.meta.level);
+                }
             }
-        }
-        for bundle in all() {
-            for changed in &bundle.meta.changes {
-                let at = introduced.get(changed.as_str());
-                assert!(
-                    at.is_some_and(|at| *at < bundle.meta.level),
-                    "level {} declares a change to `{changed}`, which no lower level introduces",
-                    bundle.meta.level
-                );
+            for bundle in templates.bundles() {
+                for changed in &bundle.meta.changes {
+                    let at = introduced.get(changed.as_str());
+                    assert!(
+                        at.is_some_and(|at| *at < bundle.meta.level),
+                        "level {} declares a change to `{changed}`, which no lower level introduces",
+                        bundle.meta.level
+                    );
+                }
             }
-        }
+        });
     }
 
-    const META: &str = "name = \"x\"\nsummary = \"y\"\nadds = [\"z\"]\n";
+    const META: &str = "summary = \"y\"\nadds = [\"z\"]\n";
 
     /// The bundles of `files` (each level's `bundle.toml` is added unless given), described as
     /// one line per level: its files, its layers and its changes; or the error.
@@ -576,7 +421,7 @@ mod tests {
             .iter()
             .map(|(path, contents)| (*path, contents.as_bytes()))
             .collect();
-        for level in 0..=MAX_LEVEL {
+        for level in Level::all() {
             let prefix = format!("level-{level}/");
             let meta_path: &'static str = Box::leak(format!("{prefix}bundle.toml").into());
             if files.iter().any(|(path, _)| path.starts_with(&prefix))
@@ -586,7 +431,8 @@ mod tests {
                 all_files.push((meta_path, meta.as_bytes()));
             }
         }
-        let actual = match load_from_memory(&all_files) {
+        let raw = RawTemplates::from_memory(&all_files);
+        let actual = match load_all(&raw) {
             Ok(bundles) => bundles
                 .iter()
                 .map(|bundle| {
@@ -652,7 +498,7 @@ mod tests {
                 ("level-0/files/z.txt", ""),
                 (
                     "level-1/bundle.toml",
-                    "level = 1\nname = \"x\"\nsummary = \"y\"\nadds = [\"z\"]\n\
+                    "level = 1\nsummary = \"y\"\nadds = [\"z\"]\n\
                      changes = [\"z.txt\", \"README.md\", \"docs/a.md\"]",
                 ),
                 ("level-1/files/new.md", ""),
@@ -809,7 +655,7 @@ mod tests {
             &[
                 (
                     "level-0/bundle.toml",
-                    "level = 0\nname = \"x\"\nsummary = \"y\"\nadds = [\"z\"]\n\
+                    "level = 0\nsummary = \"y\"\nadds = [\"z\"]\n\
                      executable = [\"ci.sh\"]",
                 ),
                 ("level-0/variants/python_version/3.11/files/ci.sh", ""),
@@ -820,7 +666,7 @@ mod tests {
             &[
                 (
                     "level-0/bundle.toml",
-                    "level = 0\nname = \"x\"\nsummary = \"y\"\nadds = [\"z\"]\n\
+                    "level = 0\nsummary = \"y\"\nadds = [\"z\"]\n\
                      seeded = [\"ci.sh\"]",
                 ),
                 ("level-0/files/README.md", ""),
@@ -832,37 +678,37 @@ mod tests {
 
     #[test]
     fn layers_are_text_and_change_text() {
-        let bundles = load_from_memory(&[
+        let raw = RawTemplates::from_memory(&[
             (
                 "level-0/bundle.toml",
-                b"level = 0\nname = \"x\"\nsummary = \"y\"\nadds = []",
+                b"level = 0\nsummary = \"y\"\nadds = []",
             ),
             ("level-0/files/logo.png", b"\x89PNG\xff"),
             (
                 "level-1/bundle.toml",
-                b"level = 1\nname = \"x\"\nsummary = \"y\"\nadds = []",
+                b"level = 1\nsummary = \"y\"\nadds = []",
             ),
             ("level-1/layers/logo.png", b""),
         ]);
         assert_eq!(
-            bundles.unwrap_err(),
+            load_all(&raw).err().unwrap(),
             "`level-1/layers/logo.png` changes `level-0/files/logo.png`, which is not UTF-8 and \
              so is copied, not rendered"
         );
-        let bundles = load_from_memory(&[
+        let raw = RawTemplates::from_memory(&[
             (
                 "level-0/bundle.toml",
-                b"level = 0\nname = \"x\"\nsummary = \"y\"\nadds = []",
+                b"level = 0\nsummary = \"y\"\nadds = []",
             ),
             ("level-0/files/README.md", b""),
             (
                 "level-1/bundle.toml",
-                b"level = 1\nname = \"x\"\nsummary = \"y\"\nadds = []",
+                b"level = 1\nsummary = \"y\"\nadds = []",
             ),
             ("level-1/layers/README.md", b"\xff"),
         ]);
         assert_eq!(
-            bundles.unwrap_err(),
+            load_all(&raw).err().unwrap(),
             "`level-1/layers/README.md` is not UTF-8: a layer is a tera template"
         );
     }
