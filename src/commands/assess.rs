@@ -10,12 +10,12 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::assess::criteria::{self, Dimension};
+use crate::assess::scan;
 use crate::assess::{self, Assessment, Evidence, Finding};
 use crate::cli::{AssessArgs, Format};
-use crate::criteria::{self, Dimension};
 use crate::exit::ExitStatus;
 use crate::manifest::{MANIFEST_PATH, Manifest};
-use crate::scan;
 
 /// Version of the JSON report; bumped on any change that is not an addition.
 pub const JSON_SCHEMA_VERSION: u32 = 1;

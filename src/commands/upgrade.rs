@@ -22,7 +22,8 @@ use crate::plan::{self, OursFile, Plan, StepInput, base_store_path};
 use crate::preview::{self, Outcome};
 use crate::prompt::TerminalPrompter;
 use crate::tree::{RelPath, Tree};
-use crate::{adopt, assess, base, bundle, git, render, scan};
+use crate::assess::scan;
+use crate::{adopt, assess, base, bundle, git, render};
 
 pub fn run(args: &UpgradeArgs) -> anyhow::Result<ExitStatus> {
     let start = args.path.clone().unwrap_or_else(|| PathBuf::from("."));

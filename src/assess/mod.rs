@@ -14,9 +14,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::Serialize;
 
-use crate::criteria::{self, Criterion};
-use crate::scan::ScannedFile;
-use crate::source::{Kind, MakeTargets, Provider, Source};
+pub mod criteria;
+mod facts;
+pub mod scan;
+
+use criteria::Criterion;
+use facts::{Kind, MakeTargets, Provider, Source};
+use scan::ScannedFile;
 
 /// Whether `assess` reads the file at `path`: code, notebooks, CI, containers, DVC and configuration.
 pub fn wanted(path: &str) -> bool {
