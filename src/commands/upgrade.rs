@@ -14,6 +14,7 @@ use anyhow::Context as _;
 
 use crate::answers::{self, Given, LEVEL_KEY};
 use crate::apply::{self, FileWrite};
+use crate::assess::scan;
 use crate::cli::{Format, UpgradeArgs};
 use crate::commands::new;
 use crate::exit::{ExitStatus, Refused, Usage};
@@ -22,7 +23,6 @@ use crate::plan::{self, OursFile, Plan, StepInput, base_store_path};
 use crate::preview::{self, Outcome};
 use crate::prompt::TerminalPrompter;
 use crate::tree::{RelPath, Tree};
-use crate::assess::scan;
 use crate::{adopt, assess, base, bundle, git, render};
 
 pub fn run(args: &UpgradeArgs) -> anyhow::Result<ExitStatus> {
