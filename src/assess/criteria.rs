@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::detectors::{Found, Repo, level1, level2, level3, level4};
 
 /// The stages of the model, by level.
-pub const LEVEL_NAMES: [&str; 5] = [
+const LEVEL_NAMES: [&str; 5] = [
     "No MLOps",
     "DevOps but no MLOps",
     "Automated Training",
@@ -23,14 +23,14 @@ pub const LEVEL_NAMES: [&str; 5] = [
 /// The seed's technical dimensions; the fourth, people, is [`PEOPLE`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Dimension {
+pub(super) enum Dimension {
     ModelCreation,
     ModelRelease,
     ApplicationIntegration,
 }
 
 impl Dimension {
-    pub fn label(self) -> &'static str {
+    pub(super) fn label(self) -> &'static str {
         match self {
             Self::ModelCreation => "model creation",
             Self::ModelRelease => "model release",
@@ -41,15 +41,15 @@ impl Dimension {
 
 /// One criterion of the model, declared once in [`ALL`] with the detector that decides it.
 #[derive(Debug, Clone, Copy)]
-pub struct Criterion {
-    pub id: &'static str,
+pub(super) struct Criterion {
+    pub(super) id: &'static str,
     /// The seed's wording, as a short title.
-    pub title: &'static str,
+    pub(super) title: &'static str,
     /// The lowest level that requires it.
-    pub level: u8,
-    pub dimension: Dimension,
+    pub(super) level: u8,
+    pub(super) dimension: Dimension,
     /// What a repository needs for the criterion to hold, said to someone whose repository lacks it.
-    pub to_satisfy: &'static str,
+    pub(super) to_satisfy: &'static str,
     /// Decides whether the criterion holds in a repository, and with what evidence.
     pub(super) detect: fn(&Repo<'_>) -> Found,
 }
@@ -58,7 +58,7 @@ use Dimension::{ApplicationIntegration, ModelCreation, ModelRelease};
 
 /// Every criterion, in level order. Adding one is adding an entry here (and its detector); the
 /// compiler checks below that ids are unique and levels in order.
-pub const ALL: &[Criterion] = &[
+pub(super) const ALL: &[Criterion] = &[
     Criterion {
         id: "data-gathered-automatically",
         title: "Data is gathered automatically",
@@ -256,7 +256,7 @@ const fn same_str(left: &str, right: &str) -> bool {
 }
 
 /// The people dimension of the seed, by the level where each item first holds.
-pub const PEOPLE: &[(u8, &str)] = &[
+pub(super) const PEOPLE: &[(u8, &str)] = &[
     (
         2,
         "data people convert experiments into repeatable code and scripts",
@@ -280,17 +280,18 @@ pub const PEOPLE: &[(u8, &str)] = &[
     ),
 ];
 
-pub fn get(id: &str) -> Option<&'static Criterion> {
+#[cfg(test)]
+fn get(id: &str) -> Option<&'static Criterion> {
     ALL.iter().find(|criterion| criterion.id == id)
 }
 
 /// The name of a level's stage, such as `Automated Training`.
-pub fn level_name(level: u8) -> &'static str {
+pub(super) fn level_name(level: u8) -> &'static str {
     LEVEL_NAMES[usize::from(level)]
 }
 
 /// The highest level.
-pub fn max_level() -> u8 {
+pub(super) fn max_level() -> u8 {
     u8::try_from(LEVEL_NAMES.len() - 1).expect("five levels")
 }
 

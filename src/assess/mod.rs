@@ -1,55 +1,66 @@
-//! Evidence of maturity in any repository: the files of a scan (see `scan.rs`) in, for each of
-//! the sixteen criteria (see `criteria.rs`) whether it holds and which files show it, and the
-//! level reached: the highest one whose criteria, and those of every level below, all hold.
+//! Where any repository stands on the maturity model: the files of a scan in, for each of the
+//! sixteen criteria whether it holds and which files show it, and the level reached: the highest
+//! one whose criteria, and those of every level below, all hold.
 //!
-//! The parts: `criteria` declares the maturity model, each criterion with its detector; `scan`
-//! is the bounded walk that reads a repository, and the only IO; `facts` says what one file is
-//! and contains; `detectors` (by level) turn the facts of all files into evidence. Everything but
-//! `scan` is pure.
+//! The parts, in the order an assessment runs:
+//! - `criteria`: the model, each criterion declared once with its detector; the level names
+//!   and the people checklist.
+//! - `scan`: the bounded, `.gitignore`-respecting walk that reads a repository: the only IO.
+//! - `facts`: what one file is and says (kind, test or not, code without comments, imports,
+//!   CI triggers, Makefile targets).
+//! - `detectors`: the facts of every file to evidence, one detector per criterion, by level.
+//! - `report`: an assessment as text or JSON; `recorded`: the level the manifest records.
+//!
+//! The rest of the crate sees only this facade: [`assess_repository`], [`recorded_level`],
+//! [`write_text`] and [`write_json`].
 
+mod criteria;
+mod detectors;
+mod facts;
+mod recorded;
+mod report;
+mod scan;
+
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::Serialize;
-
-pub mod criteria;
-mod detectors;
-mod facts;
-pub mod scan;
 
 use criteria::Criterion;
 use detectors::Repo;
 use facts::Kind;
 use scan::ScannedFile;
 
-/// Whether `assess` reads the file at `path`: code, notebooks, CI, containers, DVC and configuration.
-pub fn wanted(path: &str) -> bool {
-    Kind::of(path).is_some()
-}
+pub(crate) use recorded::{Recorded, recorded_level};
+pub(crate) use report::{write_json, write_text};
 
 /// A file that shows (part of) a criterion, and what it shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Evidence {
-    pub path: String,
-    pub detail: String,
+struct Evidence {
+    path: String,
+    detail: String,
 }
 
 #[derive(Debug, Clone)]
-pub struct Finding {
-    pub criterion: &'static Criterion,
-    pub met: bool,
-    pub evidence: Vec<Evidence>,
+struct Finding {
+    criterion: &'static Criterion,
+    met: bool,
+    evidence: Vec<Evidence>,
 }
 
+/// What an assessment found: the level reached and the findings behind it.
 #[derive(Debug, Clone)]
-pub struct Assessment {
-    pub level: u8,
+pub(crate) struct Assessment {
+    pub(crate) level: u8,
     /// One per criterion, in the order of `criteria::ALL`.
-    pub findings: Vec<Finding>,
+    findings: Vec<Finding>,
+    /// How many files were read.
+    files_read: usize,
 }
 
 impl Assessment {
     /// The next level and the criteria it requires that do not hold, or `None` at the top.
-    pub fn next_level_missing(&self) -> Option<(u8, Vec<&Finding>)> {
+    fn next_level_missing(&self) -> Option<(u8, Vec<&Finding>)> {
         let next = self
             .level
             .checked_add(1)
@@ -63,8 +74,30 @@ impl Assessment {
     }
 }
 
+/// Reads the repository at `root` and assesses it.
+pub(crate) fn assess_repository(root: &Path) -> anyhow::Result<Assessment> {
+    let shown = root.display();
+    match std::fs::metadata(root) {
+        Ok(metadata) if metadata.is_dir() => {}
+        Ok(_) => anyhow::bail!("cannot assess `{shown}`: it is not a directory"),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            anyhow::bail!("cannot assess `{shown}`: no such directory");
+        }
+        Err(error) => {
+            return Err(anyhow::Error::new(error).context(format!("cannot assess `{shown}`")));
+        }
+    }
+    let files = scan::scan(root, wanted)?;
+    Ok(assess(&files))
+}
+
+/// Whether `assess` reads the file at `path`: code, notebooks, CI, containers, DVC and configuration.
+fn wanted(path: &str) -> bool {
+    Kind::of(path).is_some()
+}
+
 /// Assesses the files of a repository.
-pub fn assess(files: &[ScannedFile]) -> Assessment {
+fn assess(files: &[ScannedFile]) -> Assessment {
     let repo = Repo::new(files);
     let findings: Vec<Finding> = parallel_map(criteria::ALL, |criterion| {
         let (met, evidence) = (criterion.detect)(&repo).into_evidence();
@@ -83,7 +116,11 @@ pub fn assess(files: &[ScannedFile]) -> Assessment {
         })
         .last()
         .unwrap_or(0);
-    Assessment { level, findings }
+    Assessment {
+        level,
+        findings,
+        files_read: files.len(),
+    }
 }
 
 /// `map` applied to every item, in order, on all cores. Large repositories have tens of thousands

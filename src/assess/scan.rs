@@ -17,7 +17,7 @@ use std::sync::Mutex;
 use anyhow::Context as _;
 
 /// How much of each file is read.
-pub const PREFIX_BYTES: u64 = 64 * 1024;
+const PREFIX_BYTES: u64 = 64 * 1024;
 
 /// Directories skipped wherever they are.
 const SKIPPED_DIRS: &[&str] = &[
@@ -58,13 +58,14 @@ const DATA_DIRS: &[&str] = &[
 
 /// A file's relative path (with `/`) and the text of its first [`PREFIX_BYTES`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScannedFile {
-    pub path: String,
-    pub text: String,
+pub(super) struct ScannedFile {
+    pub(super) path: String,
+    pub(super) text: String,
 }
 
+#[cfg(test)]
 impl ScannedFile {
-    pub fn new(path: &str, text: &str) -> Self {
+    pub(super) fn new(path: &str, text: &str) -> Self {
         Self {
             path: path.to_owned(),
             text: text.to_owned(),
@@ -73,7 +74,7 @@ impl ScannedFile {
 }
 
 /// Walks `root` and reads the files whose relative path `wanted` accepts.
-pub fn scan(root: &Path, wanted: fn(&str) -> bool) -> anyhow::Result<Vec<ScannedFile>> {
+pub(super) fn scan(root: &Path, wanted: fn(&str) -> bool) -> anyhow::Result<Vec<ScannedFile>> {
     std::fs::read_dir(root)
         .with_context(|| format!("cannot read directory `{}`", root.display()))?;
     let found = Mutex::new(Vec::new());

@@ -14,7 +14,6 @@ use anyhow::Context as _;
 
 use crate::answers::{self, Given, LEVEL_KEY};
 use crate::apply::{self, FileWrite};
-use crate::assess::scan;
 use crate::cli::{Format, UpgradeArgs};
 use crate::commands::new;
 use crate::exit::{ExitStatus, Refused, Usage};
@@ -143,7 +142,7 @@ fn adopt_repository(start: &Path, args: &UpgradeArgs) -> anyhow::Result<Adoption
         packages: python_packages(&root),
         directory_name: &directory_name,
     };
-    let assessed_level = assess::assess(&scan::scan(&root, assess::wanted)?).level;
+    let assessed_level = assess::assess_repository(&root)?.level;
 
     let mut given = Given {
         derived: adopt::derive(&evidence),

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Provider {
+pub(crate) enum Provider {
     GithubActions,
     GitlabCi,
     AzurePipelines,
@@ -17,7 +17,7 @@ pub enum Provider {
 }
 
 impl Provider {
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Self::GithubActions => "GitHub Actions",
             Self::GitlabCi => "GitLab CI",
@@ -34,31 +34,31 @@ impl Provider {
 /// What starts a CI pipeline. Independent facts, any combination possible, hence the bools.
 #[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Triggers {
+pub(crate) struct Triggers {
     /// A push to a branch or a pull or merge request: it runs whenever the code changes.
-    pub on_change: bool,
+    pub(crate) on_change: bool,
     /// Only on changes to some paths.
-    pub path_filters: bool,
+    pub(crate) path_filters: bool,
     /// A tag or a published release: a person decides.
-    pub on_tag: bool,
-    pub schedule: bool,
+    pub(crate) on_tag: bool,
+    pub(crate) schedule: bool,
     /// Can be started by hand (`workflow_dispatch`).
-    pub manual: bool,
+    pub(crate) manual: bool,
     /// Waits for a person somewhere: `when: manual`, a Jenkins `input`, a manual validation.
-    pub approval: bool,
+    pub(crate) approval: bool,
     /// Another pipeline or an event: `workflow_run`, `repository_dispatch`, a pipeline resource.
-    pub after_event: bool,
+    pub(crate) after_event: bool,
 }
 
 impl Triggers {
     /// Runs by itself, when code changes or another pipeline or event calls it.
-    pub fn automatic(self) -> bool {
+    pub(crate) fn automatic(self) -> bool {
         self.on_change || self.after_event
     }
 }
 
 /// What starts a pipeline of `provider`, from its text and its code (lowercase, no comments).
-pub fn triggers(provider: Provider, text: &str, code: &str) -> Triggers {
+pub(super) fn triggers(provider: Provider, text: &str, code: &str) -> Triggers {
     if provider == Provider::GithubActions {
         return github_triggers(text).unwrap_or_else(|| github_triggers_from_text(code));
     }

@@ -3,7 +3,7 @@
 //! Strings are kept, so that `https://x/#a` survives.
 
 /// Python without comments and without triple-quoted strings (docstrings, mostly).
-pub fn python_code(text: &str) -> String {
+pub(super) fn python_code(text: &str) -> String {
     let mut code = String::with_capacity(text.len());
     let mut in_triple: Option<&str> = None;
     for line in text.lines() {
@@ -73,7 +73,7 @@ fn split_before_comment_or_triple(line: &str) -> (&str, Option<&'static str>) {
 }
 
 /// Lines without `#` comments: whole-line ones, and trailing ones after a space outside quotes.
-pub fn hash_comments_removed(text: &str) -> String {
+pub(super) fn hash_comments_removed(text: &str) -> String {
     let mut code = String::with_capacity(text.len());
     for line in text.lines() {
         let kept = strip_trailing(line, |rest| rest.starts_with('#'));
@@ -86,7 +86,7 @@ pub fn hash_comments_removed(text: &str) -> String {
 }
 
 /// Groovy (Jenkinsfiles) without `//` and `/* */` comments.
-pub fn slash_comments_removed(text: &str) -> String {
+pub(super) fn slash_comments_removed(text: &str) -> String {
     let mut code = String::with_capacity(text.len());
     let mut in_block = false;
     for line in text.lines() {

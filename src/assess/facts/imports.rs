@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 /// Modules imported, dotted, with `from a import b` giving `a` and `a.b`.
-pub fn python_imports(code: &str) -> BTreeSet<String> {
+pub(super) fn python_imports(code: &str) -> BTreeSet<String> {
     let mut imports = BTreeSet::new();
     for line in code.lines() {
         let line = line.trim();

@@ -4,7 +4,7 @@
 use super::ci::Provider;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Python,
     Notebook,
     Ci(Provider),
@@ -19,7 +19,7 @@ pub enum Kind {
 
 impl Kind {
     /// The kind of the file at `path` (relative, with `/`), or `None` if assess has no use for it.
-    pub fn of(path: &str) -> Option<Self> {
+    pub(crate) fn of(path: &str) -> Option<Self> {
         let name = path.rsplit('/').next().unwrap_or(path).to_lowercase();
         let extension = name.rsplit_once('.').map_or("", |(_, extension)| extension);
         let is_yaml = matches!(extension, "yml" | "yaml");
@@ -84,7 +84,7 @@ impl Kind {
 }
 
 /// A Python test module (`tests/`, `test_*.py`, `*_test.py`, `conftest.py`).
-pub fn is_python_test(path: &str, kind: Kind) -> bool {
+pub(super) fn is_python_test(path: &str, kind: Kind) -> bool {
     if !matches!(kind, Kind::Python | Kind::Notebook) {
         return false;
     }

@@ -5,12 +5,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// The targets of a Makefile: prerequisites and recipe text, lowercase.
 #[derive(Debug, Clone, Default)]
-pub struct MakeTargets {
+pub(crate) struct MakeTargets {
     targets: BTreeMap<String, (Vec<String>, String)>,
 }
 
 impl MakeTargets {
-    pub fn parse(code: &str) -> Self {
+    pub(crate) fn parse(code: &str) -> Self {
         let mut targets: BTreeMap<String, (Vec<String>, String)> = BTreeMap::new();
         let mut current: Vec<String> = Vec::new();
         for line in code.lines() {
@@ -49,7 +49,7 @@ impl MakeTargets {
     }
 
     /// The recipes that `make ...` invocations in `code` run, prerequisites included.
-    pub fn expand(&self, code: &str) -> String {
+    pub(crate) fn expand(&self, code: &str) -> String {
         let mut seen = BTreeSet::new();
         let mut pending: Vec<String> = Vec::new();
         for (start, _) in code.match_indices("make ") {

@@ -15,33 +15,33 @@ mod pairs;
 use std::collections::BTreeSet;
 use std::ops::Bound;
 
-pub use ci::{Provider, Triggers};
-pub use kind::Kind;
-pub use make::MakeTargets;
+pub(super) use ci::{Provider, Triggers};
+pub(super) use kind::Kind;
+pub(super) use make::MakeTargets;
 use pairs::Pairs;
 
 #[derive(Debug, Clone)]
-pub struct Source<'a> {
-    pub path: &'a str,
+pub(super) struct Source<'a> {
+    pub(super) path: &'a str,
     /// The file name, lowercase.
-    pub name: String,
+    pub(super) name: String,
     /// The file name up to its first dot, lowercase.
-    pub stem: String,
-    pub kind: Kind,
+    pub(super) stem: String,
+    pub(super) kind: Kind,
     /// A Python test module (`tests/`, `test_*.py`, `*_test.py`, `conftest.py`).
-    pub is_test: bool,
+    pub(super) is_test: bool,
     /// Lowercase, comments and docstrings removed; a notebook's code cells; a CI pipeline with
     /// the recipes of the make targets it runs appended.
-    pub code: String,
+    pub(super) code: String,
     /// Python modules imported, lowercase and dotted, with `from a import b` giving `a` and `a.b`.
-    pub imports: BTreeSet<String>,
-    pub triggers: Triggers,
+    pub(super) imports: BTreeSet<String>,
+    pub(super) triggers: Triggers,
     /// The byte pairs that occur in `code`, to rule out most searches without scanning it.
     pairs: Pairs,
 }
 
 impl<'a> Source<'a> {
-    pub fn new(path: &'a str, text: &str) -> Option<Self> {
+    pub(super) fn new(path: &'a str, text: &str) -> Option<Self> {
         let kind = Kind::of(path)?;
         let code = match kind {
             Kind::Python => comments::python_code(text),
@@ -79,20 +79,20 @@ impl<'a> Source<'a> {
         })
     }
 
-    pub fn is_code(&self) -> bool {
+    pub(super) fn is_code(&self) -> bool {
         matches!(self.kind, Kind::Python | Kind::Notebook)
     }
 
     /// Python or notebook code that is not a test.
-    pub fn is_product_code(&self) -> bool {
+    pub(super) fn is_product_code(&self) -> bool {
         self.is_code() && !self.is_test
     }
 
-    pub fn is_ci(&self) -> bool {
+    pub(super) fn is_ci(&self) -> bool {
         matches!(self.kind, Kind::Ci(_))
     }
 
-    pub fn provider(&self) -> Option<Provider> {
+    pub(super) fn provider(&self) -> Option<Provider> {
         match self.kind {
             Kind::Ci(provider) => Some(provider),
             _ => None,
@@ -100,7 +100,7 @@ impl<'a> Source<'a> {
     }
 
     /// A DVC pointer file (`*.dvc`), written by `dvc add` or `dvc import`.
-    pub fn is_dvc_pointer(&self) -> bool {
+    pub(super) fn is_dvc_pointer(&self) -> bool {
         self.kind == Kind::Dvc
             && self
                 .name
@@ -109,36 +109,36 @@ impl<'a> Source<'a> {
     }
 
     /// A DVC pipeline, `dvc.yaml`.
-    pub fn is_dvc_pipeline(&self) -> bool {
+    pub(super) fn is_dvc_pipeline(&self) -> bool {
         self.kind == Kind::Dvc && self.name == "dvc.yaml"
     }
 
     /// Adds `more` to the code (a CI pipeline's make recipes).
-    pub fn append_code(&mut self, more: &str) {
+    pub(super) fn append_code(&mut self, more: &str) {
         self.code.push_str(more);
         self.pairs = Pairs::of(&self.code);
     }
 
-    pub fn has(&self, needle: &str) -> bool {
+    pub(super) fn has(&self, needle: &str) -> bool {
         self.pairs.may_contain(needle) && self.code.contains(needle)
     }
 
-    pub fn has_any<'n>(&self, needles: &[&'n str]) -> Option<&'n str> {
+    pub(super) fn has_any<'n>(&self, needles: &[&'n str]) -> Option<&'n str> {
         needles.iter().copied().find(|needle| self.has(needle))
     }
 
     /// `word` with no letter or digit on either side.
-    pub fn has_word(&self, word: &str) -> bool {
+    pub(super) fn has_word(&self, word: &str) -> bool {
         self.pairs.may_contain(word) && contains_word(&self.code, word, true)
     }
 
     /// A word starting with `word`: `train` finds `training` and `make train`, not `constraint`.
-    pub fn has_word_start(&self, word: &str) -> bool {
+    pub(super) fn has_word_start(&self, word: &str) -> bool {
         self.pairs.may_contain(word) && contains_word(&self.code, word, false)
     }
 
     /// Imports `module` or one of its submodules.
-    pub fn imports(&self, module: &str) -> bool {
+    pub(super) fn imports(&self, module: &str) -> bool {
         if self.imports.is_empty() || !self.pairs.may_contain(module) {
             return false;
         }
@@ -149,12 +149,12 @@ impl<'a> Source<'a> {
             .any(|import| import.len() == module.len() || import[module.len()..].starts_with('.'))
     }
 
-    pub fn imports_any<'m>(&self, modules: &[&'m str]) -> Option<&'m str> {
+    pub(super) fn imports_any<'m>(&self, modules: &[&'m str]) -> Option<&'m str> {
         modules.iter().copied().find(|module| self.imports(module))
     }
 }
 
-pub fn contains_word(text: &str, word: &str, whole: bool) -> bool {
+fn contains_word(text: &str, word: &str, whole: bool) -> bool {
     let is_word_char = |byte: u8| byte.is_ascii_alphanumeric();
     let bytes = text.as_bytes();
     text.match_indices(word).any(|(start, _)| {

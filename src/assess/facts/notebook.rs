@@ -2,7 +2,7 @@
 
 /// The source of a notebook's code cells. A complete notebook is parsed; a prefix cut short
 /// is read line by line, as Jupyter writes it (one JSON string per source line).
-pub fn notebook_code(text: &str) -> String {
+pub(super) fn notebook_code(text: &str) -> String {
     if let Ok(notebook) = serde_json::from_str::<serde_json::Value>(text) {
         let mut code = String::new();
         let cells = notebook["cells"].as_array().map_or(&[][..], Vec::as_slice);

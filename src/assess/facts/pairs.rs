@@ -5,10 +5,10 @@
 /// the text cannot contain the needle. Most files of a large repository mention none of what
 /// the detectors look for, and this answers for them in a few instructions a search.
 #[derive(Debug, Clone)]
-pub struct Pairs([u64; 32]);
+pub(super) struct Pairs([u64; 32]);
 
 impl Pairs {
-    pub fn of(text: &str) -> Self {
+    pub(super) fn of(text: &str) -> Self {
         let mut bits = [0_u64; 32];
         for pair in text.as_bytes().windows(2) {
             let slot = Self::slot(pair[0], pair[1]);
@@ -22,7 +22,7 @@ impl Pairs {
         (pair.wrapping_mul(0x9E37_79B1) >> 21) as usize
     }
 
-    pub fn may_contain(&self, needle: &str) -> bool {
+    pub(super) fn may_contain(&self, needle: &str) -> bool {
         needle.as_bytes().windows(2).all(|pair| {
             let slot = Self::slot(pair[0], pair[1]);
             self.0[slot / 64] & (1 << (slot % 64)) != 0
