@@ -380,3 +380,29 @@ fn help_documents_the_command() {
     assert!(help.stdout.contains("Exit codes:"));
     snapshot_settings().bind(|| insta::assert_snapshot!("help_assess", help.stdout));
 }
+
+/// Code that says `α = 0.1  # lr` or `café = "x"`: ordinary Python, in a script and a notebook.
+const NON_ASCII_SCRIPT: &str = "import mlflow  # suivi des expériences\nα = 0.1  # lr\ncafé = \"x\"\nmlflow.log_metric(\"précision\", α)  # ✓\n";
+
+fn non_ascii_notebook() -> String {
+    serde_json::json!({
+        "cells": [
+            {"cell_type": "markdown", "source": ["# Données\n"]},
+            {"cell_type": "code", "source": ["α = 0.1  # lr\n", "café = \"x\"  # é\n", "import wandb\n"]}
+        ]
+    })
+    .to_string()
+}
+
+#[test]
+fn text_that_is_not_ascii_before_comments_and_quotes_is_assessed() {
+    let test = Test::new();
+    test.write("repo/src/train.py", NON_ASCII_SCRIPT);
+    test.write("repo/notebooks/étude.ipynb", &non_ascii_notebook());
+    let output = test.mlops(&["assess", "repo", "--format", "json"]);
+    output.success();
+    let report = json(&output);
+    assert_eq!(report["files_read"], 2);
+    assert_eq!(evidence(&report, "experiments-tracked"), ["src/train.py"]);
+    test.mlops(&["assess", "repo"]).success();
+}

@@ -43,6 +43,9 @@ pub(super) fn python_code(text: &str) -> String {
 
 /// The part of `line` before a `#` comment or a triple quote outside a string, and the triple
 /// quote found, if any.
+///
+/// It reads bytes and cuts `line` only at a `#` or a quote: ASCII, which UTF-8 never uses inside
+/// another character, so that every cut falls between characters (`α = 0.1  # lr`).
 fn split_before_comment_or_triple(line: &str) -> (&str, Option<&'static str>) {
     let bytes = line.as_bytes();
     if !bytes.iter().any(|byte| matches!(byte, b'#' | b'"' | b'\'')) {
@@ -60,9 +63,9 @@ fn split_before_comment_or_triple(line: &str) -> (&str, Option<&'static str>) {
             }
         } else if byte == b'#' {
             return (&line[..index], None);
-        } else if line[index..].starts_with("\"\"\"") {
+        } else if bytes[index..].starts_with(b"\"\"\"") {
             return (&line[..index], Some("\"\"\""));
-        } else if line[index..].starts_with("'''") {
+        } else if bytes[index..].starts_with(b"'''") {
             return (&line[..index], Some("'''"));
         } else if byte == b'"' || byte == b'\'' {
             quote = Some(byte);
@@ -173,6 +176,25 @@ mod tests {
             slash_comments_removed,
             "// train\nsh 'pytest' // run\n/* a\nb */ sh 'curl https://x'\n",
             "sh 'pytest'\n sh 'curl https://x'\n",
+        );
+    }
+
+    #[test]
+    fn text_that_is_not_ascii_before_a_comment_or_a_quote() {
+        check(python_code, "α = 0.1  # lr\n", "α = 0.1\n");
+        check(python_code, "café = \"x\"\n", "café = \"x\"\n");
+        check(
+            python_code,
+            "naïve = '''é'''  # é\nπ = 3\n",
+            "naïve =\nπ = 3\n",
+        );
+        check(python_code, "s = 'ü\\'' # x\n", "s = 'ü\\''\n");
+        check(python_code, "\"\"\"日本語\"\"\"\nx = 1  # 😀\n", "x = 1\n");
+        check(hash_comments_removed, "name: café  # é\n", "name: café\n");
+        check(
+            slash_comments_removed,
+            "sh 'écho' // é\n/* ü */ sh 'ß'\n",
+            "sh 'écho'\n sh 'ß'\n",
         );
     }
 }

@@ -207,4 +207,122 @@ mod tests {
         assert!(!contains_word("training", "train", true));
         assert!(contains_word("run_ab_test()", "ab_test", true));
     }
+
+    /// Texts for the property tests, from a fixed seed: fragments that matter to the parsers
+    /// (quotes, comment markers, escapes, line ends, make invocations, JSON) among characters of
+    /// every width (accents, CJK, emoji, combining marks) and any scalar value at all.
+    fn arbitrary_texts(seed: u64, count: usize) -> Vec<String> {
+        const FRAGMENTS: &[&str] = &[
+            "#",
+            "\"",
+            "'",
+            "'''",
+            "\"\"\"",
+            "\\",
+            "//",
+            "/*",
+            "*/",
+            "\n",
+            "\r\n",
+            "\t",
+            " ",
+            "α",
+            "é",
+            "café",
+            "中文",
+            "😀",
+            "\u{301}",
+            "\u{feff}",
+            "make ",
+            "make",
+            ":",
+            "=",
+            ";",
+            "&",
+            "|",
+            ")",
+            "-",
+            "import ",
+            "from ",
+            " import ",
+            "(",
+            ",",
+            ".",
+            "on:",
+            "push",
+            "[",
+            "]",
+            "{",
+            "}",
+            "\"source\":",
+            "\"cell_type\": \"code\"",
+            "$",
+            "\0",
+        ];
+        let mut state = seed | 1;
+        let mut next = move || {
+            // xorshift64: plenty for test inputs, and the same on every run.
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        (0..count)
+            .map(|_| {
+                let length = next() % 120;
+                let mut text = String::new();
+                for _ in 0..length {
+                    let pick = next();
+                    if pick % 3 == 0 {
+                        let scalar = u32::try_from(next() % 0x11_0000).unwrap();
+                        text.push(char::from_u32(scalar).unwrap_or('\u{fffd}'));
+                    } else {
+                        let index = usize::try_from(pick).unwrap() % FRAGMENTS.len();
+                        text.push_str(FRAGMENTS[index]);
+                    }
+                }
+                text
+            })
+            .collect()
+    }
+
+    /// A path of each kind of file that is read in its own way.
+    const PATHS: &[&str] = &[
+        "train.py",
+        "notebooks/eda.ipynb",
+        "config.yaml",
+        ".github/workflows/ci.yml",
+        ".gitlab-ci.yml",
+        "azure-pipelines.yml",
+        "Jenkinsfile",
+        "Makefile",
+        "Dockerfile",
+        "dvc.yaml",
+    ];
+
+    #[test]
+    fn any_text_gives_facts_without_panicking() {
+        for text in arbitrary_texts(0x5EED, 1000) {
+            // Also as a notebook whose code cell is the text, whole and cut short.
+            let notebook = serde_json::json!({
+                "cells": [{"cell_type": "code", "source": [text.clone(), "\n"]}]
+            })
+            .to_string();
+            let cut_at = (0..=notebook.len() / 2)
+                .rev()
+                .find(|index| notebook.is_char_boundary(*index))
+                .unwrap_or(0);
+            let texts = [text.as_str(), notebook.as_str(), &notebook[..cut_at]];
+            for path in PATHS {
+                for text in texts {
+                    let outcome = std::panic::catch_unwind(|| {
+                        let source = Source::new(path, text).unwrap();
+                        MakeTargets::parse(&source.code).expand(&source.code);
+                        source.has_word("train") || source.imports("mlflow")
+                    });
+                    assert!(outcome.is_ok(), "`{path}` with {text:?}");
+                }
+            }
+        }
+    }
 }
