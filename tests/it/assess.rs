@@ -2,6 +2,8 @@
 //! generated project at every level, the recorded level, and every refused input.
 
 use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use crate::support::{Output, Test, snapshot_settings};
 
@@ -405,4 +407,102 @@ fn text_that_is_not_ascii_before_comments_and_quotes_is_assessed() {
     assert_eq!(report["files_read"], 2);
     assert_eq!(evidence(&report, "experiments-tracked"), ["src/train.py"]);
     test.mlops(&["assess", "repo"]).success();
+}
+
+/// Runs `mlops ARGS` in the work directory with at most `memory_mib` of address space (on unix)
+/// and kills it after `deadline`: on a hostile repository, a test must fail rather than hang or
+/// exhaust the machine.
+fn run_bounded(test: &Test, args: &[&str], memory_mib: u64, deadline: Duration) -> Output {
+    let binary = env!("CARGO_BIN_EXE_mlops");
+    let mut command = if cfg!(unix) {
+        let mut command = Command::new("sh");
+        command
+            .arg("-c")
+            .arg(format!(
+                "ulimit -v {}; exec \"$0\" \"$@\"",
+                memory_mib * 1024
+            ))
+            .arg(binary);
+        command
+    } else {
+        Command::new(binary)
+    };
+    let stdout_path = test.dir.path().join("bounded.stdout");
+    let stderr_path = test.dir.path().join("bounded.stderr");
+    let mut child = command
+        .args(args)
+        .current_dir(test.work())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", test.dir.path().join("home"))
+        .env("NO_COLOR", "1")
+        // One malloc arena per thread would reserve far more address space than is used.
+        .env("MALLOC_ARENA_MAX", "2")
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&stdout_path).unwrap())
+        .stderr(std::fs::File::create(&stderr_path).unwrap())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > deadline {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("`mlops {}` still runs after {deadline:?}", args.join(" "));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Output {
+        code: status.code().unwrap_or(-1),
+        stdout: std::fs::read_to_string(stdout_path).unwrap(),
+        stderr: std::fs::read_to_string(stderr_path).unwrap(),
+    }
+}
+
+/// A Makefile of 64 KiB in which one rule names 2,500 targets and 2,500 prerequisites, which
+/// name the first ones again in another rule, each with a recipe of 100 lines; and 30 pipelines
+/// that run three of the targets.
+fn write_makefile_of_thousands_of_targets(test: &Test, repo: &str) {
+    let words = |range: std::ops::Range<usize>| -> String {
+        range
+            .map(|index| format!("t{index}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let recipe = (0..100)
+        .map(|index| format!("\tpython -m steps.step_{index}\n"))
+        .collect::<Vec<_>>()
+        .concat();
+    let (first, second) = (words(0..2_500), words(2_500..5_000));
+    let makefile = format!(
+        "ci:\n\tpytest\n\tdocker push registry/app\n{first}: {second}\n{recipe}{second}: {first}\n{recipe}"
+    );
+    assert!(makefile.len() <= 64 * 1024, "{} bytes", makefile.len());
+    test.write(&format!("{repo}/Makefile"), &makefile);
+    for index in 0..30 {
+        test.write(
+            &format!("{repo}/.github/workflows/ci_{index}.yml"),
+            "on: push\njobs:\n  ci:\n    steps:\n      - run: make t0 t1 t2\n      - run: make ci\n",
+        );
+    }
+}
+
+#[test]
+fn a_makefile_of_thousands_of_targets_is_expanded_within_bounds() {
+    let test = Test::new();
+    write_makefile_of_thousands_of_targets(&test, "repo");
+    let output = run_bounded(
+        &test,
+        &["assess", "repo", "--format", "json"],
+        1024,
+        Duration::from_secs(60),
+    );
+    output.success();
+    let report = json(&output);
+    // The pipelines still run what `make ci` runs: the tests and a push.
+    assert_eq!(evidence(&report, "app-ci-cd").len(), 30);
+    assert!(met(&report).contains(&"app-ci-cd".to_owned()));
 }

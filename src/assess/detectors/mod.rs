@@ -17,7 +17,7 @@ mod signals;
 
 use std::collections::BTreeSet;
 
-use super::facts::{Kind, MakeTargets, Source};
+use super::facts::{Kind, MakeBudget, MakeTargets, Source};
 use super::scan::ScannedFile;
 use super::{Evidence, parallel_map};
 
@@ -39,8 +39,9 @@ impl<'a> Repo<'a> {
             .find(|source| source.kind == Kind::Makefile && !source.path.contains('/'))
             .map(|makefile| MakeTargets::parse(&makefile.code))
             .unwrap_or_default();
+        let mut budget = MakeBudget::per_repository();
         for source in sources.iter_mut().filter(|source| source.is_ci()) {
-            let expanded = make_targets.expand(&source.code);
+            let expanded = make_targets.expand(&source.code, &mut budget);
             if !expanded.is_empty() {
                 source.append_code(&expanded);
             }

@@ -17,7 +17,7 @@ use std::ops::Bound;
 
 pub(super) use ci::{Provider, Triggers};
 pub(super) use kind::Kind;
-pub(super) use make::MakeTargets;
+pub(super) use make::{Budget as MakeBudget, MakeTargets};
 use pairs::Pairs;
 
 #[derive(Debug, Clone)]
@@ -317,7 +317,8 @@ mod tests {
                 for text in texts {
                     let outcome = std::panic::catch_unwind(|| {
                         let source = Source::new(path, text).unwrap();
-                        MakeTargets::parse(&source.code).expand(&source.code);
+                        MakeTargets::parse(&source.code)
+                            .expand(&source.code, &mut MakeBudget::per_repository());
                         source.has_word("train") || source.imports("mlflow")
                     });
                     assert!(outcome.is_ok(), "`{path}` with {text:?}");
