@@ -9,6 +9,12 @@
 //! Python packages). Of those top-level data and model directories it lists only the direct
 //! children, for DVC pointer files (`*.dvc`). Binary files (a NUL byte in the prefix) are left
 //! out. The walk runs on all cores.
+//!
+//! Hostile repositories cannot make it hang or read without end: it reads regular files only,
+//! never a FIFO (which would wait for a writer), a device or a socket, and never through a
+//! symbolic link, so never outside the repository; the type is checked on the opened file. The
+//! ignore files it honours must be regular files too: a directory whose ignore file is not one
+//! is skipped, and at the root (or above it) that is an error.
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -73,10 +79,24 @@ impl ScannedFile {
     }
 }
 
+/// The files that hold ignore rules in a directory, which the walk opens and reads whole.
+const IGNORE_FILES: &[&str] = &[".gitignore", ".ignore", ".git/info/exclude"];
+
 /// Walks `root` and reads the files whose relative path `wanted` accepts.
 pub(super) fn scan(root: &Path, wanted: fn(&str) -> bool) -> anyhow::Result<Vec<ScannedFile>> {
     std::fs::read_dir(root)
         .with_context(|| format!("cannot read directory `{}`", root.display()))?;
+    // The walk reads the ignore files of the root and of every directory above it.
+    let above = root.canonicalize().ok();
+    let parents = above.iter().flat_map(|root| root.ancestors().skip(1));
+    for dir in std::iter::once(root).chain(parents) {
+        if let Some(path) = irregular_ignore_file(dir) {
+            anyhow::bail!(
+                "cannot read the ignore rules in `{}`: it is not a regular file",
+                path.display()
+            );
+        }
+    }
     let found = Mutex::new(Vec::new());
     let root_owned: PathBuf = root.to_path_buf();
     ignore::WalkBuilder::new(root)
@@ -139,7 +159,18 @@ fn skipped_dir(entry: &ignore::DirEntry) -> bool {
     if entry.depth() == 1 && is_data_dir(path, &name) {
         return true;
     }
-    path.join("pyvenv.cfg").exists() || path.join("conda-meta").is_dir()
+    path.join("pyvenv.cfg").exists()
+        || path.join("conda-meta").is_dir()
+        || irregular_ignore_file(path).is_some()
+}
+
+/// An ignore file of `dir` that is there but is not a regular file (a FIFO, a device, a link to
+/// one), which the walk would wait on or read without end.
+fn irregular_ignore_file(dir: &Path) -> Option<PathBuf> {
+    IGNORE_FILES
+        .iter()
+        .map(|name| dir.join(name))
+        .find(|path| std::fs::metadata(path).is_ok_and(|metadata| !metadata.is_file()))
 }
 
 fn is_data_dir(path: &Path, name: &str) -> bool {
@@ -152,7 +183,9 @@ fn pointer_files_in_data_dirs(root: &Path, wanted: fn(&str) -> bool) -> Vec<Scan
     let mut found = Vec::new();
     for name in DATA_DIRS {
         let dir = root.join(name);
-        if !dir.is_dir() || !is_data_dir(&dir, name) {
+        // Not through a symbolic link, which may lead out of the repository.
+        let is_dir = std::fs::symlink_metadata(&dir).is_ok_and(|metadata| metadata.is_dir());
+        if !is_dir || !is_data_dir(&dir, name) {
             continue;
         }
         let Ok(entries) = std::fs::read_dir(&dir) else {
@@ -188,14 +221,12 @@ fn relative_path(root: &Path, path: &Path) -> Option<String> {
     Some(parts.join("/"))
 }
 
-/// The file's first [`PREFIX_BYTES`] as text, or `None` for an unreadable or binary file.
+/// The file's first [`PREFIX_BYTES`] as text, or `None` for an unreadable or binary file, or
+/// one that is not a regular file.
 fn read_prefix(path: &Path) -> Option<String> {
-    let file = std::fs::File::open(path).ok()?;
+    let (file, size) = open_regular(path).ok()?;
     // Sized to the file, so that it takes one read and one more to see its end.
-    let size = file
-        .metadata()
-        .map_or(0, |metadata| metadata.len())
-        .min(PREFIX_BYTES);
+    let size = size.min(PREFIX_BYTES);
     let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0) + 1);
     file.take(PREFIX_BYTES).read_to_end(&mut bytes).ok()?;
     if bytes.contains(&0) {
@@ -205,6 +236,47 @@ fn read_prefix(path: &Path) -> Option<String> {
         Ok(text) => Some(text),
         Err(error) => Some(String::from_utf8_lossy(error.as_bytes()).into_owned()),
     }
+}
+
+/// The text of the regular file at `path`, refused if it is larger than `limit` bytes.
+pub(super) fn read_regular_file(path: &Path, limit: u64) -> std::io::Result<String> {
+    let (file, _) = open_regular(path)?;
+    let mut bytes = Vec::new();
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(std::io::Error::other(format!(
+            "it is larger than {limit} bytes"
+        )));
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "it is not UTF-8 text"))
+}
+
+/// Opens the file at `path` for reading, and its size, if it is a regular file: not a FIFO,
+/// which is opened without blocking (it would wait for a writer) and then refused, nor a device
+/// or a socket, nor a symbolic link. The type is checked on the opened file, which is the one
+/// read, whatever the path names by then.
+fn open_regular(path: &Path) -> std::io::Result<(std::fs::File, u64)> {
+    let not_regular = || std::io::Error::other("it is not a regular file");
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW);
+    }
+    let file = options.open(path).map_err(|error| {
+        #[cfg(unix)]
+        if error.raw_os_error() == Some(libc::ELOOP) {
+            return not_regular();
+        }
+        error
+    })?;
+    let metadata = file.metadata()?;
+    if !metadata.is_file() {
+        return Err(not_regular());
+    }
+    Ok((file, metadata.len()))
 }
 
 #[cfg(test)]
@@ -304,5 +376,129 @@ mod tests {
             error.to_string(),
             "cannot read directory `/nonexistent/repo`"
         );
+    }
+
+    #[test]
+    fn a_whole_file_is_read_up_to_a_limit() {
+        let root = tempfile::tempdir().unwrap();
+        write(root.path(), "ten.toml", "level = 10");
+        std::fs::write(root.path().join("latin1.toml"), b"caf\xe9").unwrap();
+        let read = |name: &str, limit| match read_regular_file(&root.path().join(name), limit) {
+            Ok(text) => text,
+            Err(error) => format!("error: {error}"),
+        };
+        assert_eq!(read("ten.toml", 10), "level = 10");
+        assert_eq!(read("ten.toml", 9), "error: it is larger than 9 bytes");
+        assert_eq!(read("latin1.toml", 10), "error: it is not UTF-8 text");
+        if cfg!(unix) {
+            assert_eq!(read(".", 10), "error: it is not a regular file");
+        }
+    }
+
+    /// Runs `work` on another thread and waits at most ten seconds for it: what is tested here
+    /// used to block forever.
+    #[cfg(unix)]
+    fn within_seconds<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || sender.send(work()));
+        receiver
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("no blocking")
+    }
+
+    #[cfg(unix)]
+    fn mkfifo(path: &Path) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let status = std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    #[cfg(unix)]
+    fn scan_within_seconds(root: &Path) -> anyhow::Result<Vec<String>> {
+        let root = root.to_path_buf();
+        within_seconds(move || {
+            scan(&root, |_| true)
+                .map(|files| files.into_iter().map(|file| file.path).collect::<Vec<_>>())
+        })
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn only_regular_files_are_read_and_never_wait() {
+        let root = tempfile::tempdir().unwrap();
+        write(root.path(), "src/model.py", "import torch");
+        mkfifo(&root.path().join("train.py"));
+        std::os::unix::fs::symlink("/dev/zero", root.path().join("zero.py")).unwrap();
+        std::os::unix::fs::symlink("train.py", root.path().join("link.py")).unwrap();
+        std::os::unix::fs::symlink("src/model.py", root.path().join("model_link.py")).unwrap();
+        assert_eq!(scan_within_seconds(root.path()).unwrap(), ["src/model.py"]);
+        // What the walk takes for a file may be something else by the time it is opened.
+        for name in ["train.py", "zero.py", "link.py", "model_link.py"] {
+            let path = root.path().join(name);
+            assert_eq!(within_seconds(move || read_prefix(&path)), None, "{name}");
+        }
+        assert_eq!(
+            read_prefix(&root.path().join("src/model.py")).as_deref(),
+            Some("import torch")
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_directory_whose_ignore_file_is_not_a_regular_file_is_skipped() {
+        let root = tempfile::tempdir().unwrap();
+        write(root.path(), "train.py", "import mlflow");
+        write(root.path(), "fifo/model.py", "x");
+        mkfifo(&root.path().join("fifo/.gitignore"));
+        write(root.path(), "zero/model.py", "x");
+        std::os::unix::fs::symlink("/dev/zero", root.path().join("zero/.ignore")).unwrap();
+        write(root.path(), "repo/model.py", "x");
+        mkfifo(&root.path().join("repo/.git/info/exclude"));
+        write(root.path(), "fine/.gitignore", "*.log\n");
+        write(root.path(), "fine/model.py", "x");
+        assert_eq!(
+            scan_within_seconds(root.path()).unwrap(),
+            ["fine/.gitignore", "fine/model.py", "train.py"]
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_root_whose_ignore_file_is_not_a_regular_file_is_an_error() {
+        let root = tempfile::tempdir().unwrap();
+        write(root.path(), "train.py", "import mlflow");
+        mkfifo(&root.path().join(".gitignore"));
+        let error = scan_within_seconds(root.path()).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "cannot read the ignore rules in `{}`: it is not a regular file",
+                root.path().join(".gitignore").display()
+            )
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symbolic_links_out_of_the_repository_are_not_followed() {
+        let outside = tempfile::tempdir().unwrap();
+        write(outside.path(), "src/train.py", "import mlflow");
+        write(outside.path(), "train.py", "import mlflow");
+        write(outside.path(), "data/raw.dvc", "outs:");
+        let root = tempfile::tempdir().unwrap();
+        write(root.path(), "README.md", "x");
+        let link = |target: &str, name: &str| {
+            std::os::unix::fs::symlink(outside.path().join(target), root.path().join(name))
+                .unwrap();
+        };
+        link("src", "src");
+        link("train.py", "train.py");
+        link("data", "data");
+        std::fs::create_dir(root.path().join("models")).unwrap();
+        link("data/raw.dvc", "models/raw.dvc");
+        assert_eq!(scan_within_seconds(root.path()).unwrap(), ["README.md"]);
     }
 }

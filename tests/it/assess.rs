@@ -506,3 +506,88 @@ fn a_makefile_of_thousands_of_targets_is_expanded_within_bounds() {
     assert_eq!(evidence(&report, "app-ci-cd").len(), 30);
     assert!(met(&report).contains(&"app-ci-cd".to_owned()));
 }
+
+#[cfg(unix)]
+fn mkfifo(path: &Path) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let status = Command::new("mkfifo").arg(path).status().unwrap();
+    assert!(status.success());
+}
+
+#[cfg(unix)]
+#[test]
+fn fifos_devices_and_links_to_them_are_neither_waited_on_nor_read() {
+    use std::os::unix::fs::symlink;
+    let test = Test::new();
+    test.write("repo/tests/test_app.py", "def test_health():\n    pass\n");
+    mkfifo(&test.path("repo/train.py"));
+    symlink("/dev/zero", test.path("repo/zero.py")).unwrap();
+    symlink("/dev/urandom", test.path("repo/requirements.txt")).unwrap();
+    mkfifo(&test.path("repo/pipelines/.gitignore"));
+    test.write("repo/pipelines/train.py", "import mlflow\n");
+    mkfifo(&test.path("repo/.mlops/manifest.toml"));
+    let output = run_bounded(
+        &test,
+        &["assess", "repo", "--format", "json"],
+        1024,
+        Duration::from_secs(60),
+    );
+    output.success();
+    let report = json(&output);
+    assert_eq!(report["files_read"], 1);
+    assert_eq!(met(&report), ["app-unit-tests"]);
+    assert_eq!(
+        report["manifest_error"],
+        "cannot read `.mlops/manifest.toml`: it is not a regular file"
+    );
+    std::fs::remove_file(test.path("repo/.mlops/manifest.toml")).unwrap();
+    symlink("/dev/zero", test.path("repo/.mlops/manifest.toml")).unwrap();
+    let output = run_bounded(&test, &["assess", "repo"], 1024, Duration::from_secs(60));
+    output.success();
+    assert_eq!(
+        output.stdout.lines().nth(1).unwrap(),
+        "recorded level: unknown, cannot read `.mlops/manifest.toml`: it is not a regular file"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn an_ignore_file_at_the_root_that_is_a_fifo_is_an_error() {
+    let test = Test::new();
+    test.write("repo/train.py", "import mlflow\n");
+    mkfifo(&test.path("repo/.gitignore"));
+    let output = run_bounded(&test, &["assess", "repo"], 1024, Duration::from_secs(60));
+    output.code(1);
+    snapshot_settings()
+        .bind(|| insta::assert_snapshot!("assess_error_ignore_file_fifo", output.stderr));
+}
+
+#[cfg(unix)]
+#[test]
+fn symbolic_links_out_of_the_repository_are_not_followed() {
+    use std::os::unix::fs::symlink;
+    let test = Test::new();
+    copy_fixture(&test, "github-mlops-loop");
+    test.write("repo/README.md", "A repository of links\n");
+    for name in ["src", "tests", "configs", "Makefile", ".github"] {
+        symlink(
+            test.path("github-mlops-loop").join(name),
+            test.path("repo").join(name),
+        )
+        .unwrap();
+    }
+    test.write(
+        "elsewhere/raw.dvc",
+        "deps:\n- path: https://example.com/raw.csv\nouts:\n- path: raw.csv\n",
+    );
+    symlink(test.path("elsewhere"), test.path("repo/data")).unwrap();
+    let output = test.mlops(&["assess", "repo", "--format", "json"]);
+    output.success();
+    let report = json(&output);
+    assert_eq!(report["files_read"], 0);
+    assert_eq!(report["level"], 0);
+    assert!(met(&report).is_empty());
+    // The same files, not behind links, are at level 4.
+    let original = json(&test.mlops(&["assess", "github-mlops-loop", "--format", "json"]));
+    assert_eq!(original["level"], 4);
+}
