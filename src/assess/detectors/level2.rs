@@ -392,6 +392,13 @@ mod tests {
         check(
             &[(
                 "launch.py",
+                "from google.cloud import aiplatform\naiplatform.CustomTrainingJob(display_name='train').run()\n",
+            )],
+            &["compute-managed"],
+        );
+        check(
+            &[(
+                "launch.py",
                 "from sagemaker.estimator import Estimator\nEstimator(image_uri=uri, instance_type='ml.m5.large').fit()\n",
             )],
             &["compute-managed"],

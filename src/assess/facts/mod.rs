@@ -139,7 +139,10 @@ impl<'a> Source<'a> {
 
     /// Imports `module` or one of its submodules.
     pub(super) fn imports(&self, module: &str) -> bool {
-        if self.imports.is_empty() || !self.pairs.may_contain(module) {
+        // `from a.b import c` imports `a.b.c` without spelling it: then each part is in the code.
+        let may_be_there = self.pairs.may_contain(module)
+            || (module.contains('.') && module.split('.').all(|part| self.pairs.may_contain(part)));
+        if self.imports.is_empty() || !may_be_there {
             return false;
         }
         // Sorted, a module's submodules follow it: `a`, `a.b`, `a.c`, `a_d`.
@@ -197,6 +200,11 @@ mod tests {
         assert!(source.imports("pandas"));
         assert!(!source.imports("mlfl"));
         assert!(!source.imports("pandas.io"));
+        // `from a.b import c` imports `a.b.c`, which the code does not spell out.
+        let source = Source::new("a.py", "from google.cloud import aiplatform\n").unwrap();
+        assert!(source.imports("google.cloud.aiplatform"));
+        assert!(source.imports("google"));
+        assert!(!source.imports("google.cloud.storage"));
     }
 
     #[test]
