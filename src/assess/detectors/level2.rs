@@ -1,6 +1,10 @@
 //! Level 2, Automated Training: experiments tracked, training code and models versioned,
 //! compute managed, the scoring script versioned and tested, and CI for the model.
 
+use std::collections::{BTreeMap, BTreeSet};
+
+use aho_corasick::AhoCorasick;
+
 use super::signals::{defines_tests, is_scoring_name, is_training_code};
 use super::{Found, Repo, dedup, pipeline};
 use crate::assess::facts::{Kind, Provider, Source};
@@ -256,32 +260,61 @@ pub(in crate::assess) fn compute_managed(repo: &Repo<'_>) -> Found {
 
 pub(in crate::assess) fn scoring_versioned_tested(repo: &Repo<'_>) -> Found {
     let mut found = Found::default();
-    for module in repo.modules() {
+    let modules: Vec<&Source<'_>> = repo
+        .modules()
+        .filter(|module| is_scoring_name(&module.stem))
+        .collect();
+    let tests_by_stem = tests_by_stem(repo, &modules);
+    for module in modules {
         let stem = module.stem.as_str();
-        if !is_scoring_name(stem) {
-            continue;
-        }
-        let tests: Vec<&Source<'_>> = repo
-            .tests()
-            .filter(|test| defines_tests(test))
-            .filter(|test| {
-                test.stem.contains(stem)
-                    || test
-                        .imports
-                        .iter()
-                        .any(|import| import.rsplit('.').next() == Some(stem))
-            })
-            .collect();
-        if tests.is_empty() {
+        let Some(tests) = tests_by_stem.get(stem) else {
             found.add_partial(module, "scoring module, not tested");
             continue;
-        }
+        };
         found.add(module, "scoring module");
         for test in tests {
             found.add(test, format!("tests `{stem}`"));
         }
     }
     dedup(found).met_if_any()
+}
+
+/// For the stem of each of `modules`, the tests that name it (in their own stem) or import it
+/// (as the last part of a module path), in the order of `repo.tests()`. One pass over the
+/// tests finds them for every module at once: a repository of thousands of scoring modules
+/// and thousands of tests costs thousands of steps, not millions.
+fn tests_by_stem<'r, 'a>(
+    repo: &'r Repo<'a>,
+    modules: &[&'r Source<'a>],
+) -> BTreeMap<&'r str, Vec<&'r Source<'a>>> {
+    let stems: Vec<&'r str> = modules
+        .iter()
+        .map(|module| module.stem.as_str())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut by_stem: BTreeMap<&'r str, Vec<&'r Source<'a>>> = BTreeMap::new();
+    if stems.is_empty() {
+        return by_stem;
+    }
+    // File names: far below the automaton's limits.
+    let automaton = AhoCorasick::new(&stems).expect("an automaton of file names");
+    for test in repo.tests().filter(|test| defines_tests(test)) {
+        let mut named: BTreeSet<usize> = automaton
+            .find_overlapping_iter(test.stem.as_str())
+            .map(|found| found.pattern().as_usize())
+            .collect();
+        named.extend(
+            test.imports
+                .iter()
+                .filter_map(|import| import.rsplit('.').next())
+                .filter_map(|last| stems.binary_search(&last).ok()),
+        );
+        for index in named {
+            by_stem.entry(stems[index]).or_default().push(test);
+        }
+    }
+    by_stem
 }
 
 /// Commands that train a model, described.
@@ -324,6 +357,8 @@ pub(in crate::assess) fn model_ci(repo: &Repo<'_>) -> Found {
 #[cfg(test)]
 mod tests {
     use super::super::testing::{check, evidence_of};
+    use super::*;
+    use crate::assess::scan::ScannedFile;
 
     const MLFLOW_TRAIN: (&str, &str) = (
         "src/pkg/train.py",
@@ -472,5 +507,90 @@ mod tests {
             )],
             &[],
         );
+    }
+
+    /// The scoring detector as it was first written, a test against every module for every
+    /// scoring module: the reference for the one-pass version.
+    fn scoring_reference(repo: &Repo<'_>) -> Found {
+        let mut found = Found::default();
+        for module in repo.modules() {
+            let stem = module.stem.as_str();
+            if !is_scoring_name(stem) {
+                continue;
+            }
+            let tests: Vec<&Source<'_>> = repo
+                .tests()
+                .filter(|test| defines_tests(test))
+                .filter(|test| {
+                    test.stem.contains(stem)
+                        || test
+                            .imports
+                            .iter()
+                            .any(|import| import.rsplit('.').next() == Some(stem))
+                })
+                .collect();
+            if tests.is_empty() {
+                found.add_partial(module, "scoring module, not tested");
+                continue;
+            }
+            found.add(module, "scoring module");
+            for test in tests {
+                found.add(test, format!("tests `{stem}`"));
+            }
+        }
+        dedup(found).met_if_any()
+    }
+
+    #[test]
+    fn scoring_tests_are_found_as_by_comparing_every_pair() {
+        const NAMES: &[&str] = &[
+            "predict",
+            "predict_model",
+            "batch_predict",
+            "scoring",
+            "score",
+            "inference",
+            "infer",
+            "model",
+            "__init__",
+            "predict_2",
+        ];
+        let mut state: u64 = 0x5EED_5C02;
+        let mut next = move |below: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            usize::try_from(state % below as u64).unwrap()
+        };
+        for _ in 0..200 {
+            let mut files: Vec<(String, String)> = Vec::new();
+            for index in 0..next(6) {
+                let name = NAMES[next(NAMES.len())];
+                files.push((format!("src/pkg{index}/{name}.py"), "x = 1\n".to_owned()));
+            }
+            for index in 0..next(8) {
+                let named = [NAMES[next(NAMES.len())], NAMES[next(NAMES.len())]].join("_");
+                let imported = NAMES[next(NAMES.len())];
+                let body = if next(4) == 0 {
+                    "pass"
+                } else {
+                    "def test_it():\n    pass"
+                };
+                files.push((
+                    format!("tests/t{index}/test_{named}.py"),
+                    format!("from pkg.{imported} import run\n{body}\n"),
+                ));
+            }
+            let scanned: Vec<ScannedFile> = files
+                .iter()
+                .map(|(path, text)| ScannedFile::new(path, text))
+                .collect();
+            let repo = Repo::new(&scanned);
+            assert_eq!(
+                scoring_versioned_tested(&repo).into_evidence(),
+                scoring_reference(&repo).into_evidence(),
+                "{files:#?}"
+            );
+        }
     }
 }
