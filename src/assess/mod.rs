@@ -76,17 +76,7 @@ impl Assessment {
 
 /// Reads the repository at `root` and assesses it.
 pub(crate) fn assess_repository(root: &Path) -> anyhow::Result<Assessment> {
-    let shown = root.display();
-    match std::fs::metadata(root) {
-        Ok(metadata) if metadata.is_dir() => {}
-        Ok(_) => anyhow::bail!("cannot assess `{shown}`: it is not a directory"),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            anyhow::bail!("cannot assess `{shown}`: no such directory");
-        }
-        Err(error) => {
-            return Err(anyhow::Error::new(error).context(format!("cannot assess `{shown}`")));
-        }
-    }
+    scan::check_root(root)?;
     let files = scan::scan(root, wanted)?;
     Ok(assess(&files))
 }

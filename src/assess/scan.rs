@@ -82,6 +82,19 @@ impl ScannedFile {
 /// The files that hold ignore rules in a directory, which the walk opens and reads whole.
 const IGNORE_FILES: &[&str] = &[".gitignore", ".ignore", ".git/info/exclude"];
 
+/// Checks that `root` is a directory that can be assessed.
+pub(super) fn check_root(root: &Path) -> anyhow::Result<()> {
+    let shown = root.display();
+    match std::fs::metadata(root) {
+        Ok(metadata) if metadata.is_dir() => Ok(()),
+        Ok(_) => anyhow::bail!("cannot assess `{shown}`: it is not a directory"),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            anyhow::bail!("cannot assess `{shown}`: no such directory");
+        }
+        Err(error) => Err(anyhow::Error::new(error).context(format!("cannot assess `{shown}`"))),
+    }
+}
+
 /// Walks `root` and reads the files whose relative path `wanted` accepts.
 pub(super) fn scan(root: &Path, wanted: fn(&str) -> bool) -> anyhow::Result<Vec<ScannedFile>> {
     std::fs::read_dir(root)
