@@ -14,16 +14,15 @@
 //!   merge; `preview`: a plan as text (the dry run) or JSON.
 //! - `apply`: the only module that writes project files; `git`: everything git2.
 //! - `exit`: the exit-code table and the errors that select a code.
-//! - `criteria`: the maturity model as data (levels, the sixteen criteria, the people checklist).
-//! - `scan`: the bounded, `.gitignore`-respecting walk that reads a repository for `assess`;
-//!   `source`: what one file is and says (kind, test or not, code without comments, imports, CI
-//!   triggers); `assess`: files to findings per criterion and the level reached.
+//! - `assess`: where any repository stands: the maturity model (its criteria, each with its
+//!   detector), the bounded walk that reads a repository, the facts of each file, the detectors
+//!   by level, and the report.
 //!
 //! # Invariants
 //!
 //! - `render`, `base`, `plan`, `merge` and `preview` are pure (no IO, no prompts, no clock): same
 //!   inputs, same bytes.
-//! - `assess` and `source` are pure; `scan` is the only IO of an assessment, and it only reads.
+//! - An assessment only reads, and only through `assess::scan`; the rest of `assess` is pure.
 //! - Only `apply` writes into a project, and a failure leaves the target as it was.
 //! - A dry run is the same computation as the real run, printed instead of written.
 //! - Templates are reached only through `bundle`.
@@ -32,13 +31,10 @@ mod answers;
 mod assess;
 mod cli;
 mod commands;
-mod criteria;
 mod exit;
 mod level;
 mod output;
 mod project;
-mod scan;
-mod source;
 mod templates;
 mod upgrade;
 

@@ -11,12 +11,12 @@ use anyhow::Context as _;
 
 use super::derive::{self, Evidence};
 use crate::answers::{self, AnswerArgs, AnswerKey};
+use crate::assess;
 use crate::level::Level;
 use crate::project::manifest::Manifest;
 use crate::project::read::{self, FileRead, Follow};
 use crate::project::{Tree, git};
 use crate::templates::Templates;
-use crate::{assess, scan};
 
 /// A repository ready to plan like a managed project.
 pub(super) struct Adoption {
@@ -57,8 +57,7 @@ pub(super) fn adopt(
         packages: python_packages(&root),
         directory_name: &directory_name,
     };
-    let assessed_level = Level::new(assess::assess(&scan::scan(&root, assess::wanted)?).level)
-        .unwrap_or(Level::ZERO);
+    let assessed_level = Level::new(assess::assess_repository(&root)?.level).unwrap_or(Level::ZERO);
 
     let mut derived = derive::derive(&evidence);
     derived.insert(AnswerKey::Level, assessed_level.to_string());

@@ -27,8 +27,6 @@ mod workspace;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
-
 pub(crate) use report::{Outcome, json, text};
 
 use crate::answers::AnswerArgs;
@@ -36,7 +34,6 @@ use crate::exit::Usage;
 use crate::level::Level;
 use crate::project::git;
 use crate::project::manifest::{MANIFEST_PATH, Manifest};
-use crate::project::read::{self, FileRead, Follow};
 use crate::templates::Templates;
 use plan::Plan;
 
@@ -66,9 +63,6 @@ pub(crate) struct Upgrade {
     /// The assessed level a repository without a manifest was adopted at.
     pub(crate) adopted_at: Option<Level>,
 }
-
-/// The largest manifest read; one that records every file of a big project is well below it.
-const MANIFEST_LIMIT: u64 = 16 * 1024 * 1024;
 
 pub(crate) fn upgrade(request: &Request<'_>) -> anyhow::Result<Upgrade> {
     if !request.start.is_dir() {
@@ -132,28 +126,12 @@ pub(crate) fn upgrade(request: &Request<'_>) -> anyhow::Result<Upgrade> {
 }
 
 fn read_manifest(root: &Path) -> anyhow::Result<Manifest> {
-    let path = root.join(MANIFEST_PATH);
-    let shown = path.display().to_string();
-    let content = match read::read_file(&path, MANIFEST_LIMIT, Follow::No)
-        .with_context(|| format!("could not read `{shown}`"))?
-    {
-        FileRead::Regular(content) => content,
-        other => {
-            let what = match other {
-                FileRead::Missing => "it is gone".to_owned(),
-                FileRead::Symlink => "it is a symlink, which the manifest never is".to_owned(),
-                FileRead::NotAFile(what) => format!("it is {what}"),
-                FileRead::TooLarge(size) => format!("it has {size} bytes"),
-                FileRead::Regular(_) => unreachable!("matched above"),
-            };
-            return Err(crate::exit::Refused::new(format!(
-                "corrupt manifest `{shown}`: {what}; restore it with `git checkout -- {MANIFEST_PATH}`"
-            ))
-            .into());
-        }
-    };
-    let text = String::from_utf8(content).map_err(|_| {
-        crate::exit::Refused::new(format!("corrupt manifest `{shown}`: it is not UTF-8 text"))
-    })?;
-    Manifest::parse(&text, &shown).map_err(|error| crate::exit::Refused::new(error).into())
+    match Manifest::read(root) {
+        Ok(Some(manifest)) => Ok(manifest),
+        Ok(None) => Err(anyhow::anyhow!(
+            "`{}` disappeared while mlops was reading it",
+            root.join(MANIFEST_PATH).display()
+        )),
+        Err(error) => Err(crate::exit::Refused::new(error).into()),
+    }
 }
