@@ -1,7 +1,7 @@
-//! The maturity model as data: the five levels, the sixteen technical criteria of the seed's
-//! model (one per line of its model creation, model release and application integration
-//! dimensions), each with the detector that decides it, and the people dimension, which no
-//! file can show and so is a checklist.
+//! The maturity model as data: the sixteen technical criteria of the seed's model (one per line
+//! of its model creation, model release and application integration dimensions), each with the
+//! detector that decides it, and the people dimension, which no file can show and so is a
+//! checklist. The levels themselves, their range and names, are `crate::level`.
 //!
 //! Ids are stable: template bundles list them (`bundle.toml` `criteria`), `mlops assess` reports
 //! them, and scripts read them from its JSON. A criterion belongs to the lowest level that
@@ -10,15 +10,7 @@
 use serde::Serialize;
 
 use super::detectors::{Found, Repo, level1, level2, level3, level4};
-
-/// The stages of the model, by level.
-const LEVEL_NAMES: [&str; 5] = [
-    "No MLOps",
-    "DevOps but no MLOps",
-    "Automated Training",
-    "Automated Model Deployment",
-    "Full MLOps Automated Retraining",
-];
+use crate::level::Level;
 
 /// The seed's technical dimensions; the fourth, people, is [`PEOPLE`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -218,7 +210,7 @@ const fn well_formed(criteria: &[Criterion]) -> bool {
     let mut index = 0;
     while index < criteria.len() {
         let criterion = &criteria[index];
-        let level_known = criterion.level >= 1 && (criterion.level as usize) < LEVEL_NAMES.len();
+        let level_known = criterion.level >= 1 && criterion.level <= Level::MAX.number();
         let first_of_its_level = index == 0 || criteria[index - 1].level != criterion.level;
         let expected_level = if index == 0 {
             1
@@ -237,7 +229,7 @@ const fn well_formed(criteria: &[Criterion]) -> bool {
         }
         index += 1;
     }
-    criteria[criteria.len() - 1].level as usize == LEVEL_NAMES.len() - 1
+    criteria[criteria.len() - 1].level == Level::MAX.number()
 }
 
 const fn same_str(left: &str, right: &str) -> bool {
@@ -287,12 +279,12 @@ fn get(id: &str) -> Option<&'static Criterion> {
 
 /// The name of a level's stage, such as `Automated Training`.
 pub(super) fn level_name(level: u8) -> &'static str {
-    LEVEL_NAMES[usize::from(level)]
+    Level::new(level).map_or("", Level::name)
 }
 
 /// The highest level.
 pub(super) fn max_level() -> u8 {
-    u8::try_from(LEVEL_NAMES.len() - 1).expect("five levels")
+    Level::MAX.number()
 }
 
 #[cfg(test)]

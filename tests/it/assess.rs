@@ -346,11 +346,9 @@ fn a_corrupt_manifest_is_reported_and_the_repository_still_assessed() {
     );
     let text_output = test.mlops(&["assess", "demo"]);
     text_output.success();
-    assert!(
-        text_output.stdout.lines().nth(1).unwrap().starts_with(
-            "recorded level: unknown, corrupt manifest `demo/.mlops/manifest.toml`: line 2:"
-        )
-    );
+    assert!(text_output.stdout.lines().nth(1).unwrap().starts_with(
+        "recorded level: unknown, corrupt manifest `demo/.mlops/manifest.toml`: line 2:"
+    ));
 }
 
 #[test]
