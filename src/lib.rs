@@ -3,29 +3,33 @@
 //!
 //! # Code map
 //!
-//! - `cli`: the command line (clap types stop there); `commands/*`: one module per subcommand.
-//! - `answers`: what a project is generated from, by precedence (flags, answers file, prompts,
-//!   defaults); `prompt` is the only dialoguer caller; `python_names`: names a package may not take.
-//! - `bundle`: the embedded templates (`templates/level-N/`), behind one small API.
-//! - `render`: bundles + answers to a `tree::Tree` in memory.
-//! - `manifest`: `.mlops/manifest.toml`, the project's record of its level, answers and files.
-//! - `base`: recovering what the generator wrote (the base of a merge) from the manifest.
-//! - `plan`: one upgrade step, (base, ours, theirs) to a classified plan; `merge`: the 3-way file
-//!   merge; `preview`: a plan as text (the dry run) or JSON.
-//! - `apply`: the only module that writes project files; `git`: everything git2.
-//! - `exit`: the exit-code table and the errors that select a code.
-//! - `assess`: where any repository stands: the maturity model (its criteria, each with its
-//!   detector), the bounded walk that reads a repository, the facts of each file, the detectors
-//!   by level, and the report.
+//! - `main.rs`, `bin/`: `mlops`, and the `mlops-new` and `mlops-upgrade` shims.
+//! - `cli`: the command line (clap types stop there); `commands/`: one thin module per
+//!   subcommand, arguments to the domain call to the report.
+//! - `exit`: the exit codes and the two errors that choose one; `output`: where results and
+//!   errors meet the terminal (error chains, broken pipes, styles, escaped control characters).
+//! - `level`: [`Level`](level::Level), the range and names of the maturity levels, declared once.
+//! - `answers/`: typed keys and closed sets, validation, the answers file, prompts, and their
+//!   resolution by precedence (flags, answers file, an adopted repository, prompts, defaults).
+//! - `templates/`: the bundles (`templates/level-N/`), read once, embedded or from
+//!   `MLOPS_TEMPLATES_DIR`, and passed explicitly; rendering with per-context escapes and budgets.
+//! - `project/`: a project as data (`Tree`, `RelPath`), its manifest, safe reads, the only writer
+//!   (`apply`, confined to the project) and git.
+//! - `upgrade/`: locating or adopting the project, recovering bases, planning each level step,
+//!   merging, walking several levels, executing and reporting.
+//! - `assess/`: the maturity model's criteria, each declared once with its detector, the bounded
+//!   scan, the facts of a file by concern, detectors by level, and the report.
 //!
 //! # Invariants
 //!
-//! - `render`, `base`, `plan`, `merge` and `preview` are pure (no IO, no prompts, no clock): same
-//!   inputs, same bytes.
-//! - An assessment only reads, and only through `assess::scan`; the rest of `assess` is pure.
-//! - Only `apply` writes into a project, and a failure leaves the target as it was.
+//! - Rendering, planning, merging, base recovery, previews and assessment are pure (no IO, no
+//!   prompts, no clock): same inputs, same bytes.
+//! - Templates are read once, by `templates::source`, and reached only through the `Templates`
+//!   value passed to whatever renders.
+//! - An assessment only reads, and only through `assess::scan`.
+//! - Only `project::apply` writes into a project, never outside it (`project::confined`), and a
+//!   failure leaves the target as it was.
 //! - A dry run is the same computation as the real run, printed instead of written.
-//! - Templates are reached only through `bundle`.
 
 mod answers;
 mod assess;
