@@ -8,7 +8,7 @@
 //!   subcommand, arguments to the domain call to the report.
 //! - `exit`: the exit codes and the two errors that choose one; `output`: where results and
 //!   errors meet the terminal (error chains, broken pipes, styles, escaped control characters).
-//! - `level`: [`Level`](level::Level), the range and names of the maturity levels, declared once.
+//! - `level`: `Level`, the range and names of the maturity levels, declared once.
 //! - `answers/`: typed keys and closed sets, validation, the answers file, prompts, and their
 //!   resolution by precedence (flags, answers file, an adopted repository, prompts, defaults).
 //! - `templates/`: the bundles (`templates/level-N/`), read once, embedded or from
