@@ -34,6 +34,14 @@ use scan::ScannedFile;
 pub(crate) use recorded::{Recorded, recorded_level};
 pub(crate) use report::{write_json, write_text};
 
+/// The title of the criterion `id`, such as `CI/CD for the application`, if there is one.
+pub(crate) fn criterion_title(id: &str) -> Option<&'static str> {
+    criteria::ALL
+        .iter()
+        .find(|criterion| criterion.id == id)
+        .map(|criterion| criterion.title)
+}
+
 /// A file that shows (part of) a criterion, and what it shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 struct Evidence {

@@ -1,5 +1,7 @@
 //! `mlops levels`, `mlops completions`, and the help texts.
 
+use std::path::Path;
+
 use crate::support::{Test, snapshot_settings};
 
 #[test]
@@ -205,4 +207,22 @@ fn a_template_that_loops_away_is_stopped() {
         output.stderr
     );
     assert!(!test.path("demo").exists());
+}
+
+#[test]
+fn docs_levels_md_is_what_the_markdown_listing_prints() {
+    // The level specification inside the repository is generated, so it cannot drift from the
+    // templates: regenerate it with `mlops levels --format markdown > docs/levels.md`.
+    let test = Test::new();
+    let output = test.mlops(&["levels", "--format", "markdown"]);
+    output.success();
+    let committed =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/levels.md"))
+            .unwrap();
+    assert_eq!(
+        output.stdout, committed,
+        "docs/levels.md is stale: run `mlops levels --format markdown > docs/levels.md`"
+    );
+    assert!(committed.contains("## Level 4: Full MLOps Automated Retraining"));
+    assert!(committed.contains("- `model-ci`: "));
 }
