@@ -227,7 +227,18 @@ pub(crate) struct AssessArgs {
 pub(crate) struct LevelsArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t)]
-    pub(crate) format: Format,
+    pub(crate) format: LevelsFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub(crate) enum LevelsFormat {
+    /// For people
+    #[default]
+    Text,
+    /// For programs; the schema is documented in the README
+    Json,
+    /// The specification of every level as a Markdown page (the project's docs/levels.md)
+    Markdown,
 }
 
 #[derive(Debug, Args)]

@@ -55,7 +55,7 @@ impl Level {
         (self.0 + 1..=to.0).map(Level)
     }
 
-    pub(crate) fn number(self) -> u8 {
+    pub(crate) const fn number(self) -> u8 {
         self.0
     }
 

@@ -3,45 +3,44 @@
 //!
 //! # Code map
 //!
-//! - `cli`: the command line (clap types stop there); `commands/*`: one module per subcommand.
-//! - `answers`: what a project is generated from, by precedence (flags, answers file, prompts,
-//!   defaults); `prompt` is the only dialoguer caller; `python_names`: names a package may not take.
-//! - `bundle`: the embedded templates (`templates/level-N/`), behind one small API.
-//! - `render`: bundles + answers to a `tree::Tree` in memory.
-//! - `manifest`: `.mlops/manifest.toml`, the project's record of its level, answers and files.
-//! - `base`: recovering what the generator wrote (the base of a merge) from the manifest.
-//! - `plan`: one upgrade (or update) step, (base, ours, theirs) to a classified plan; `merge`:
-//!   the 3-way file merge, by the file's structure where it has one, else by lines; `preview`: a
-//!   plan as text (the dry run) or JSON.
-//! - `apply`: the only module that writes project files; `git`: everything git2.
-//! - `exit`: the exit-code table and the errors that select a code.
-//! - `criteria`: the maturity model as data (levels, the sixteen criteria, the people checklist).
-//! - `scan`: the bounded, `.gitignore`-respecting walk that reads a repository for `assess`;
-//!   `source`: what one file is and says (kind, test or not, code without comments, imports, CI
-//!   triggers); `assess`: files to findings per criterion and the level reached.
+//! - `main.rs`, `bin/`: `mlops`, and the `mlops-new` and `mlops-upgrade` shims.
+//! - `cli`: the command line (clap types stop there); `commands/`: one thin module per
+//!   subcommand, arguments to the domain call to the report.
+//! - `exit`: the exit codes and the two errors that choose one; `output`: where results and
+//!   errors meet the terminal (error chains, broken pipes, styles, escaped control characters).
+//! - `level`: `Level`, the range and names of the maturity levels, declared once.
+//! - `answers/`: typed keys and closed sets, validation, the answers file, prompts, and their
+//!   resolution by precedence (flags, answers file, an adopted repository, prompts, defaults).
+//! - `templates/`: the bundles (`templates/level-N/`), read once, embedded or from
+//!   `MLOPS_TEMPLATES_DIR`, and passed explicitly; rendering with per-context escapes and budgets.
+//! - `project/`: a project as data (`Tree`, `RelPath`), its manifest, safe reads, the only writer
+//!   (`apply`, confined to the project) and git.
+//! - `upgrade/`: locating or adopting the project, recovering bases, planning each level step
+//!   (or the update of the same level to newer templates), merging (by the file's structure where
+//!   it has one, else by lines), walking several levels, executing and reporting.
+//! - `assess/`: the maturity model's criteria, each declared once with its detector, the bounded
+//!   scan, the facts of a file by concern, detectors by level, and the report.
 //!
 //! # Invariants
 //!
-//! - `render`, `base`, `plan`, `merge` and `preview` are pure (no IO, no prompts, no clock): same
-//!   inputs, same bytes.
-//! - `assess` and `source` are pure; `scan` is the only IO of an assessment, and it only reads.
-//! - Only `apply` writes into a project, and a failure leaves the target as it was.
+//! - Rendering, planning, merging, base recovery, previews and assessment are pure (no IO, no
+//!   prompts, no clock): same inputs, same bytes.
+//! - Templates are read once, by `templates::source`, and reached only through the `Templates`
+//!   value passed to whatever renders.
+//! - An assessment only reads, and only through `assess::scan`.
+//! - Only `project::apply` writes into a project, never outside it (`project::confined`), and a
+//!   failure leaves the target as it was.
 //! - A dry run is the same computation as the real run, printed instead of written.
-//! - Templates are reached only through `bundle`.
 
 mod answers;
 mod assess;
-mod bundle;
 mod cli;
 mod commands;
-mod criteria;
 mod exit;
 mod level;
 mod output;
 mod project;
-mod render;
-mod scan;
-mod source;
+mod templates;
 mod upgrade;
 
 use std::ffi::OsString;
@@ -65,21 +64,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             };
         }
     };
-    // Every command but completions reads the bundles: a malformed one is an error before
-    // anything runs.
-    let needs_bundles = !matches!(cli.command, Command::Completions(_));
-    let result = if needs_bundles && let Err(error) = bundle::check() {
-        Err(error)
-    } else {
-        match &cli.command {
-            Command::Completions(args) => Ok(commands::completions::run(args)),
-            Command::New(args) => commands::new::run(args),
-            Command::Upgrade(args) => commands::upgrade::run(args),
-            Command::Update(args) => commands::update::run(args),
-            Command::Assess(args) => commands::assess::run(args),
-            Command::Levels(args) => commands::levels::run(args),
-        }
-    };
+    let result = run_command(&cli.command);
     match result {
         Ok(status) => status.into(),
         Err(error) if output::is_broken_pipe(&error) => ExitStatus::Success.into(),
@@ -87,6 +72,25 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             output::report_error(&error);
             exit::status_of(&error).into()
         }
+    }
+}
+
+/// Loads the templates once, for the commands that need them (all but completions: a malformed
+/// bundle is an error before anything runs), and runs the command.
+fn run_command(command: &Command) -> anyhow::Result<ExitStatus> {
+    if let Command::Completions(args) = command {
+        return Ok(commands::completions::run(args));
+    }
+    let raw = templates::RawTemplates::from_environment()
+        .map_err(|(origin, error)| templates::malformed(&origin, &error))?;
+    let templates = templates::Templates::load(&raw)?;
+    match command {
+        Command::Completions(_) => unreachable!("handled above"),
+        Command::New(args) => commands::new::run(args, &templates),
+        Command::Upgrade(args) => commands::upgrade::run(args, &templates),
+        Command::Update(args) => commands::update::run(args, &templates),
+        Command::Assess(args) => commands::assess::run(args),
+        Command::Levels(args) => commands::levels::run(args, &templates),
     }
 }
 

@@ -3,13 +3,13 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-pub struct Timing {
-    pub samples: Vec<Duration>,
+pub(crate) struct Timing {
+    pub(crate) samples: Vec<Duration>,
 }
 
 impl Timing {
     /// Runs `setup` untimed and `measured` timed, `runs` times.
-    pub fn measure<S>(
+    pub(crate) fn measure<S>(
         runs: usize,
         mut setup: impl FnMut(usize) -> S,
         mut measured: impl FnMut(S),
@@ -25,12 +25,12 @@ impl Timing {
         Self { samples }
     }
 
-    pub fn median(&self) -> Duration {
+    pub(crate) fn median(&self) -> Duration {
         self.samples[self.samples.len() / 2]
     }
 
     /// Prints the distribution and whether the median met `target`; returns whether it did.
-    pub fn report(&self, name: &str, target: Duration) -> bool {
+    pub(crate) fn report(&self, name: &str, target: Duration) -> bool {
         let percentile = |p: usize| self.samples[(self.samples.len() - 1) * p / 100];
         let median = self.median();
         println!(
@@ -53,7 +53,7 @@ fn ms(duration: Duration) -> f64 {
 /// A home directory under `scratch` whose git configuration names a committer, so that the
 /// benchmarks commit the same way on any machine.
 #[allow(dead_code)]
-pub fn git_home(scratch: &Path) -> PathBuf {
+pub(crate) fn git_home(scratch: &Path) -> PathBuf {
     let home = scratch.join("home");
     std::fs::create_dir(&home).expect("a home directory");
     std::fs::write(
@@ -66,7 +66,7 @@ pub fn git_home(scratch: &Path) -> PathBuf {
 
 /// Ends a benchmark: exit 1 when a target was missed, so that CI notices.
 #[allow(dead_code)]
-pub fn finish(missed: &[&str]) {
+pub(crate) fn finish(missed: &[&str]) {
     if !missed.is_empty() {
         eprintln!("missed the target: {}", missed.join(", "));
         std::process::exit(1);

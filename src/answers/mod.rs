@@ -28,9 +28,6 @@ pub(crate) use resolve::FlagAnswer;
 pub(crate) use validate::MAX_PACKAGE_NAME;
 pub(crate) use validate::{package_name_for, validate};
 
-/// The highest level, as a number, for code that has not moved to [`crate::level::Level`].
-pub(crate) const MAX_LEVEL: u8 = 4;
-
 /// The answers recorded in the manifest and given to the templates.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

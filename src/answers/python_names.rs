@@ -5,7 +5,7 @@
 //! the modules added since, so a name valid here is valid on every Python the projects support.
 
 /// Python's hard keywords (`keyword.kwlist`). Soft keywords such as `match` are valid names.
-pub const KEYWORDS: &[&str] = &[
+pub(crate) const KEYWORDS: &[&str] = &[
     "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
     "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
     "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
@@ -13,7 +13,7 @@ pub const KEYWORDS: &[&str] = &[
 ];
 
 /// Public standard-library module names.
-pub const STDLIB_MODULES: &[&str] = &[
+pub(crate) const STDLIB_MODULES: &[&str] = &[
     "abc",
     "aifc",
     "annotationlib",
@@ -237,7 +237,7 @@ pub const STDLIB_MODULES: &[&str] = &[
 
 /// Import names of the generated projects' dependencies and of the project's own top-level
 /// directories: a package with one of these names would shadow it.
-pub const RESERVED_BY_PROJECT: &[&str] = &[
+pub(crate) const RESERVED_BY_PROJECT: &[&str] = &[
     "fastapi",
     "httpx",
     "joblib",

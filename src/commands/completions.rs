@@ -5,7 +5,7 @@ use clap::CommandFactory as _;
 use crate::cli::{Cli, CompletionsArgs};
 use crate::exit::ExitStatus;
 
-pub fn run(args: &CompletionsArgs) -> ExitStatus {
+pub(crate) fn run(args: &CompletionsArgs) -> ExitStatus {
     let mut command = Cli::command();
     clap_complete::generate(args.shell, &mut command, "mlops", &mut std::io::stdout());
     ExitStatus::Success

@@ -16,7 +16,7 @@ use crate::level::Level;
 use crate::output::escape_controls;
 use crate::project::manifest::{MANIFEST_PATH, Manifest};
 use crate::project::{Entry, Ownership, RelPath, apply, git, human_size, target};
-use crate::{bundle, render};
+use crate::templates::Templates;
 
 /// What `new` will do with git.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -51,7 +51,7 @@ struct Report<'a> {
     files: Vec<FileReport<'a>>,
 }
 
-pub(crate) fn run(args: &NewArgs) -> anyhow::Result<ExitStatus> {
+pub(crate) fn run(args: &NewArgs, templates: &Templates<'_>) -> anyhow::Result<ExitStatus> {
     let target = target::check(&args.path)?;
     let flags = args.flag_answers();
     let answer_args = AnswerArgs {
@@ -63,10 +63,10 @@ pub(crate) fn run(args: &NewArgs) -> anyhow::Result<ExitStatus> {
         answer_args,
         BTreeMap::new(),
         target.name(),
-        bundle::level_labels(),
+        templates.level_labels(),
     )?;
 
-    let mut tree = render::render(level.number(), &answers)?;
+    let mut tree = templates.render(level, &answers)?;
     let manifest = Manifest::for_tree(level, &answers, &tree, vec![Manifest::step("new", level)]);
     tree.insert(
         RelPath::new(MANIFEST_PATH).expect("the manifest path is valid"),
@@ -117,7 +117,9 @@ pub(crate) fn run(args: &NewArgs) -> anyhow::Result<ExitStatus> {
         })?;
     }
 
-    let next_steps = bundle::get(level.number()).map_or(&[][..], |bundle| &bundle.meta.next_steps);
+    let next_steps = templates
+        .bundle(level)
+        .map_or(&[][..], |bundle| &bundle.meta.next_steps);
     let mut out = anstream::stdout().lock();
     match args.format {
         Format::Json => writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?,

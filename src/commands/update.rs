@@ -4,13 +4,12 @@
 use std::path::Path;
 
 use crate::answers::AnswerArgs;
-use crate::bundle;
 use crate::cli::UpdateArgs;
 use crate::exit::ExitStatus;
-use crate::level::Level;
+use crate::templates::Templates;
 use crate::upgrade::{self, Kind, Request};
 
-pub(crate) fn run(args: &UpdateArgs) -> anyhow::Result<ExitStatus> {
+pub(crate) fn run(args: &UpdateArgs, templates: &Templates<'_>) -> anyhow::Result<ExitStatus> {
     let request = Request {
         kind: Kind::Update,
         start: args.path.as_deref().unwrap_or(Path::new(".")),
@@ -24,7 +23,7 @@ pub(crate) fn run(args: &UpdateArgs) -> anyhow::Result<ExitStatus> {
             answers_file: None,
             no_input: true,
         },
-        highest: Level::new(bundle::highest_level()).unwrap_or(Level::MAX),
+        templates,
     };
     super::upgrade::report(&upgrade::upgrade(&request)?, args.format)
 }

@@ -5,13 +5,12 @@ use std::io::Write as _;
 use std::path::Path;
 
 use crate::answers::AnswerArgs;
-use crate::bundle;
 use crate::cli::{Format, UpgradeArgs};
 use crate::exit::ExitStatus;
-use crate::level::Level;
+use crate::templates::Templates;
 use crate::upgrade::{self, Kind, Outcome, Request, Upgrade};
 
-pub(crate) fn run(args: &UpgradeArgs) -> anyhow::Result<ExitStatus> {
+pub(crate) fn run(args: &UpgradeArgs, templates: &Templates<'_>) -> anyhow::Result<ExitStatus> {
     let flags = args.answers.flag_answers();
     let request = Request {
         kind: Kind::Upgrade,
@@ -26,7 +25,7 @@ pub(crate) fn run(args: &UpgradeArgs) -> anyhow::Result<ExitStatus> {
             answers_file: args.answers.answers.as_deref(),
             no_input: args.answers.no_input,
         },
-        highest: Level::new(bundle::highest_level()).unwrap_or(Level::MAX),
+        templates,
     };
     report(&upgrade::upgrade(&request)?, args.format)
 }

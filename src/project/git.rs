@@ -16,12 +16,12 @@ const FALLBACK_NAME: &str = "mlops-scaffold";
 const FALLBACK_EMAIL: &str = "mlops-scaffold@localhost";
 
 /// The root of the git work tree containing `path`, if any.
-pub fn work_tree_of(path: &Path) -> Option<PathBuf> {
+pub(crate) fn work_tree_of(path: &Path) -> Option<PathBuf> {
     repository_of(path)?.workdir().map(Path::to_path_buf)
 }
 
 /// `user.name` and `user.email` from the user's git configuration, if set.
-pub fn configured_identity() -> (Option<String>, Option<String>) {
+pub(crate) fn configured_identity() -> (Option<String>, Option<String>) {
     let Ok(config) = git2::Config::open_default() else {
         return (None, None);
     };
@@ -48,7 +48,7 @@ fn signature(repository: &Repository) -> anyhow::Result<Signature<'static>> {
 /// The first commit's objects are collected in memory and written as one pack, as a clone would
 /// have them, instead of a loose file (and often a directory) per object: a few files to create
 /// instead of a hundred or more, which is most of what generating a project costs on a busy disk.
-pub fn init_and_commit(directory: &Path, message: &str) -> anyhow::Result<()> {
+pub(crate) fn init_and_commit(directory: &Path, message: &str) -> anyhow::Result<()> {
     // Without git's sample hooks: thirteen files nobody reads, and what costs most is creating
     // files.
     let mut options = git2::RepositoryInitOptions::new();
@@ -81,7 +81,7 @@ pub fn init_and_commit(directory: &Path, message: &str) -> anyhow::Result<()> {
 }
 
 /// Stages every file of the work tree and commits it on HEAD.
-pub fn commit_all(repository: &Repository, message: &str) -> anyhow::Result<()> {
+pub(crate) fn commit_all(repository: &Repository, message: &str) -> anyhow::Result<()> {
     let mut index = repository.index().context("could not open the git index")?;
     index
         .add_all(["*"], IndexAddOption::DEFAULT, None)
@@ -90,7 +90,7 @@ pub fn commit_all(repository: &Repository, message: &str) -> anyhow::Result<()> 
 }
 
 /// The repository whose work tree contains `path`, if any.
-pub fn repository_of(path: &Path) -> Option<Repository> {
+pub(crate) fn repository_of(path: &Path) -> Option<Repository> {
     let repository = Repository::discover(path).ok()?;
     repository.workdir()?;
     // A `.git` file points to a git directory elsewhere. Without `core.worktree`, libgit2 takes
@@ -278,7 +278,7 @@ fn renames_since(
 }
 
 /// The content of blob `id` in the repository's object database, if it is there.
-pub fn find_blob(repository: &Repository, id: &str) -> Option<Vec<u8>> {
+pub(crate) fn find_blob(repository: &Repository, id: &str) -> Option<Vec<u8>> {
     let oid = git2::Oid::from_str(id).ok()?;
     repository
         .find_blob(oid)
@@ -295,7 +295,7 @@ fn in_work_tree(repository: &Repository, project_root: &Path, relative: &str) ->
 
 /// Which of `paths` (relative to `project_root`) have changes git does not have committed:
 /// modified, staged, deleted or untracked.
-pub fn uncommitted<'a>(
+pub(crate) fn uncommitted<'a>(
     repository: &Repository,
     project_root: &Path,
     paths: impl IntoIterator<Item = &'a str>,
@@ -322,7 +322,7 @@ pub fn uncommitted<'a>(
 /// Stages exactly `paths` (relative to `project_root`; removed files are unstaged as removals)
 /// and commits them, and only them, on HEAD with `message`. Anything else the user had staged
 /// stays staged and out of the commit.
-pub fn commit_paths<'a>(
+pub(crate) fn commit_paths<'a>(
     repository: &Repository,
     project_root: &Path,
     paths: impl IntoIterator<Item = &'a str>,

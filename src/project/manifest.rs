@@ -9,8 +9,11 @@
 //! as corrupt, with the reason and the place.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
+
+use super::read::{FileRead, Follow, read_file};
 
 use super::{Ownership, RelPath, Tree};
 use crate::answers::Answers;
@@ -19,6 +22,8 @@ use crate::level::Level;
 pub(crate) const MANIFEST_PATH: &str = ".mlops/manifest.toml";
 pub(crate) const SCHEMA_VERSION: u32 = 1;
 pub(crate) const GENERATOR_VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The largest manifest read; one that records every file of a big project is far smaller.
+const LIMIT: u64 = 16 * 1024 * 1024;
 
 const HEADER: &str = "\
 # Written by mlops-scaffold; `mlops upgrade` reads it to merge template changes into your files.
@@ -123,6 +128,34 @@ impl Manifest {
     pub(crate) fn to_toml(&self) -> String {
         let body = toml::to_string(self).expect("a manifest serialises");
         format!("{HEADER}\n{body}")
+    }
+
+    /// Reads the manifest of the project at `root`: `None` if there is none, an error naming the
+    /// file if it is not a regular file of reasonable size, or does not parse and check.
+    pub(crate) fn read(root: &Path) -> Result<Option<Self>, ManifestError> {
+        let path = root.join(MANIFEST_PATH);
+        let shown = path.display().to_string();
+        let corrupt = |reason: String| ManifestError::Corrupt {
+            path: shown.clone(),
+            reason,
+        };
+        let content = match read_file(&path, LIMIT, Follow::No) {
+            Ok(FileRead::Regular(content)) => content,
+            Ok(FileRead::Missing) => return Ok(None),
+            Ok(FileRead::Symlink) => {
+                return Err(corrupt(
+                    "it is a symlink, which the manifest never is".to_owned(),
+                ));
+            }
+            Ok(FileRead::NotAFile(what)) => return Err(corrupt(format!("it is {what}"))),
+            Ok(FileRead::TooLarge(size)) => {
+                return Err(corrupt(format!("it has {size} bytes, more than {LIMIT}")));
+            }
+            Err(error) => return Err(corrupt(format!("cannot read it: {error}"))),
+        };
+        let text =
+            String::from_utf8(content).map_err(|_| corrupt("it is not UTF-8 text".to_owned()))?;
+        Self::parse(&text, &shown).map(Some)
     }
 
     /// Parses and checks a manifest; `shown_path` names it in errors.

@@ -64,6 +64,26 @@ pub(crate) fn read_file(path: &Path, limit: u64, follow: Follow) -> io::Result<F
     Ok(FileRead::Regular(content))
 }
 
+/// The first `limit` bytes of the file at `path` if it is a regular file (never following a
+/// final symlink): how `mlops assess` reads repositories of any size.
+pub(crate) fn read_prefix(path: &Path, limit: u64) -> io::Result<Option<Vec<u8>>> {
+    let file = match open(path, Follow::No) {
+        Ok(file) => file,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(error) if is_symlink_refusal(&error, path) => return Ok(None),
+        Err(error) => return Err(error),
+    };
+    let metadata = file.metadata()?;
+    if !metadata.file_type().is_file() {
+        return Ok(None);
+    }
+    let size = metadata.len().min(limit);
+    // Sized to the file, so that it takes one read and one more to see its end.
+    let mut content = Vec::with_capacity(usize::try_from(size).unwrap_or(0) + 1);
+    file.take(limit).read_to_end(&mut content)?;
+    Ok(Some(content))
+}
+
 /// What a file that is not a regular file is, in a few words.
 fn describe(file_type: std::fs::FileType) -> &'static str {
     #[cfg(unix)]

@@ -11,11 +11,12 @@ use anyhow::Context as _;
 
 use super::derive::{self, Evidence};
 use crate::answers::{self, AnswerArgs, AnswerKey};
+use crate::assess;
 use crate::level::Level;
 use crate::project::manifest::Manifest;
 use crate::project::read::{self, FileRead, Follow};
 use crate::project::{Tree, git};
-use crate::{assess, bundle, render, scan};
+use crate::templates::Templates;
 
 /// A repository ready to plan like a managed project.
 pub(super) struct Adoption {
@@ -29,7 +30,11 @@ pub(super) struct Adoption {
 /// The largest packaging file read for answers; a real one is a few KiB.
 const METADATA_LIMIT: u64 = 1024 * 1024;
 
-pub(super) fn adopt(start: &Path, args: AnswerArgs<'_>) -> anyhow::Result<Adoption> {
+pub(super) fn adopt(
+    start: &Path,
+    args: AnswerArgs<'_>,
+    templates: &Templates<'_>,
+) -> anyhow::Result<Adoption> {
     let root = adoption_root(start)?;
     let read_text = |name: &str| match read::read_file(&root.join(name), METADATA_LIMIT, Follow::No)
     {
@@ -52,8 +57,7 @@ pub(super) fn adopt(start: &Path, args: AnswerArgs<'_>) -> anyhow::Result<Adopti
         packages: python_packages(&root),
         directory_name: &directory_name,
     };
-    let assessed_level = Level::new(assess::assess(&scan::scan(&root, assess::wanted)?).level)
-        .unwrap_or(Level::ZERO);
+    let assessed_level = Level::new(assess::assess_repository(&root)?.level).unwrap_or(Level::ZERO);
 
     let mut derived = derive::derive(&evidence);
     derived.insert(AnswerKey::Level, assessed_level.to_string());
@@ -61,11 +65,11 @@ pub(super) fn adopt(start: &Path, args: AnswerArgs<'_>) -> anyhow::Result<Adopti
         args,
         derived,
         Some(directory_name.clone()),
-        bundle::level_labels(),
+        templates.level_labels(),
     )?;
 
     let mut identical = Tree::new();
-    for (path, entry) in &render::render(level.number(), &answers)? {
+    for (path, entry) in &templates.render(level, &answers)? {
         let on_disk = read::read_file(&root.join(path.as_str()), read::DEFAULT_LIMIT, Follow::No);
         if matches!(on_disk, Ok(FileRead::Regular(content)) if content == entry.content) {
             identical.insert(path.clone(), entry.clone());

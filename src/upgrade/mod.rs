@@ -33,8 +33,6 @@ mod workspace;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
-
 pub(crate) use merge::has_conflict_markers;
 pub(crate) use report::{Outcome, json, text};
 
@@ -43,8 +41,7 @@ use crate::exit::{Refused, Usage};
 use crate::level::Level;
 use crate::project::git;
 use crate::project::manifest::{GENERATOR_VERSION, MANIFEST_PATH, Manifest};
-use crate::project::read::{self, FileRead, Follow};
-use crate::render;
+use crate::templates::Templates;
 use plan::Plan;
 
 /// Which command runs.
@@ -73,8 +70,8 @@ pub(crate) struct Request<'a> {
     pub(crate) commit: bool,
     /// The answers' flags: only for a repository without a manifest, which is adopted.
     pub(crate) answers: AnswerArgs<'a>,
-    /// The highest level this build has a bundle for.
-    pub(crate) highest: Level,
+    /// The templates the project is rendered from.
+    pub(crate) templates: &'a Templates<'a>,
 }
 
 /// What an upgrade did, or would do in a dry run.
@@ -91,9 +88,6 @@ pub(crate) struct Upgrade {
     /// The assessed level a repository without a manifest was adopted at.
     pub(crate) adopted_at: Option<Level>,
 }
-
-/// The largest manifest read; one that records every file of a big project is well below it.
-const MANIFEST_LIMIT: u64 = 16 * 1024 * 1024;
 
 pub(crate) fn upgrade(request: &Request<'_>) -> anyhow::Result<Upgrade> {
     if !request.start.is_dir() {
@@ -117,7 +111,7 @@ pub(crate) fn upgrade(request: &Request<'_>) -> anyhow::Result<Upgrade> {
         ))
         .into());
     } else {
-        let adoption = adoption::adopt(request.start, request.answers)?;
+        let adoption = adoption::adopt(request.start, request.answers, request.templates)?;
         (
             adoption.root,
             adoption.manifest,
@@ -143,6 +137,7 @@ pub(crate) fn upgrade(request: &Request<'_>) -> anyhow::Result<Upgrade> {
 
     let mut workspace = workspace::Workspace::new(root)?;
     let plans = walk::plan_steps(
+        request.templates,
         root,
         &upgrade.recorded,
         &steps,
@@ -170,29 +165,31 @@ pub(crate) fn upgrade(request: &Request<'_>) -> anyhow::Result<Upgrade> {
 /// The level a run goes to, and the steps that take it there: none when the project is not
 /// behind (a check at or above its level, an update with the same templates).
 fn steps(request: &Request<'_>, recorded: &Manifest) -> anyhow::Result<(Level, Vec<Level>)> {
+    let highest = request.templates.highest_level();
     match request.kind {
         Kind::Upgrade if request.check => {
             let target = match request.to {
-                Some(to) if to > request.highest => {
+                Some(to) if to > highest => {
                     return Err(Usage::new(format!(
-                        "level {to} has no template bundle in this build: the highest is {}",
-                        request.highest
+                        "level {to} has no template bundle in this build: the highest is {highest}"
                     ))
                     .into());
                 }
                 Some(to) => to,
-                None => request.highest,
+                None => highest,
             };
             Ok((target, recorded.level.steps_to(target).collect()))
         }
         Kind::Upgrade => {
-            let target = walk::target_level(recorded.level, request.to, request.highest)?;
+            let target = walk::target_level(recorded.level, request.to, highest)?;
             Ok((target, recorded.level.steps_to(target).collect()))
         }
         Kind::Update => {
             update::check_version(&recorded.generator_version, GENERATOR_VERSION)
                 .map_err(Refused::new)?;
-            let rendered = render::render(recorded.level.number(), &recorded.answers)?;
+            let rendered = request
+                .templates
+                .render(recorded.level, &recorded.answers)?;
             let steps = if update::templates_changed(recorded, &rendered) {
                 vec![recorded.level]
             } else {
@@ -226,27 +223,12 @@ fn refuse_unresolved_conflicts(plans: &[Plan]) -> anyhow::Result<()> {
 }
 
 fn read_manifest(root: &Path) -> anyhow::Result<Manifest> {
-    let path = root.join(MANIFEST_PATH);
-    let shown = path.display().to_string();
-    let content = match read::read_file(&path, MANIFEST_LIMIT, Follow::No)
-        .with_context(|| format!("could not read `{shown}`"))?
-    {
-        FileRead::Regular(content) => content,
-        other => {
-            let what = match other {
-                FileRead::Missing => "it is gone".to_owned(),
-                FileRead::Symlink => "it is a symlink, which the manifest never is".to_owned(),
-                FileRead::NotAFile(what) => format!("it is {what}"),
-                FileRead::TooLarge(size) => format!("it has {size} bytes"),
-                FileRead::Regular(_) => unreachable!("matched above"),
-            };
-            return Err(Refused::new(format!(
-                "corrupt manifest `{shown}`: {what}; restore it with `git checkout -- {MANIFEST_PATH}`"
-            ))
-            .into());
-        }
-    };
-    let text = String::from_utf8(content)
-        .map_err(|_| Refused::new(format!("corrupt manifest `{shown}`: it is not UTF-8 text")))?;
-    Manifest::parse(&text, &shown).map_err(|error| Refused::new(error).into())
+    match Manifest::read(root) {
+        Ok(Some(manifest)) => Ok(manifest),
+        Ok(None) => Err(anyhow::anyhow!(
+            "`{}` disappeared while mlops was reading it",
+            root.join(MANIFEST_PATH).display()
+        )),
+        Err(error) => Err(Refused::new(error).into()),
+    }
 }

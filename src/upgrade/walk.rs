@@ -14,7 +14,7 @@ use crate::level::Level;
 use crate::project::RelPath;
 use crate::project::git;
 use crate::project::manifest::Manifest;
-use crate::render;
+use crate::templates::Templates;
 
 /// The level an upgrade from `current` goes to, with `--to` as `requested`; `highest` is the
 /// highest level this build has a bundle for.
@@ -51,13 +51,14 @@ pub(super) fn target_level(
 /// Plans each of `steps` (the levels to go to in turn; the recorded level itself for an update),
 /// stopping after the first step that leaves conflicts.
 pub(super) fn plan_steps(
+    templates: &Templates<'_>,
     root: &std::path::Path,
     recorded: &Manifest,
     steps: &[Level],
     workspace: &mut Workspace,
     repository: Option<&git2::Repository>,
 ) -> anyhow::Result<Vec<Plan>> {
-    let rendered_base = render::render(recorded.level.number(), &recorded.answers).ok();
+    let rendered_base = templates.render(recorded.level, &recorded.answers).ok();
     let stored = |path: &RelPath| workspace.stored_base(path);
     // Searched only if rendering and the store do not have a file's base.
     let generated = std::cell::OnceCell::new();
@@ -74,7 +75,7 @@ pub(super) fn plan_steps(
     let mut manifest = recorded.clone();
     let mut plans = Vec::new();
     for &to in steps {
-        let theirs = render::render(to.number(), &manifest.answers)?;
+        let theirs = templates.render(to, &manifest.answers)?;
         if plans.is_empty()
             && let Some(repository) = repository
         {

@@ -253,3 +253,32 @@ fn keep_yours(text: &str) -> String {
     }
     kept
 }
+
+#[test]
+fn a_repository_with_code_that_is_not_ascii_is_adopted() {
+    let test = Test::new();
+    let root = test.path("repo");
+    std::fs::create_dir_all(root.join("notebooks")).unwrap();
+    std::fs::write(
+        root.join("train.py"),
+        "α = 0.1  # lr\ncafé = \"x\"\nprint(café, α)  # é\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("notebooks/étude.ipynb"),
+        r#"{"cells": [{"cell_type": "code", "source": ["α = 0.1  # lr\n", "café = \"x\""]}]}"#,
+    )
+    .unwrap();
+    commit_everything(&root, "start");
+    let before = files(&root);
+    let output = test.run_in(
+        "mlops",
+        &["upgrade", "--no-input", "--dry-run", "--format", "json"],
+        &root,
+        &[],
+    );
+    output.success();
+    let report: serde_json::Value = serde_json::from_str(&output.stdout).unwrap();
+    assert_eq!(report["adopted_at_level"], 0);
+    assert_eq!(files(&root), before, "the dry run wrote nothing");
+}

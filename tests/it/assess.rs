@@ -2,6 +2,8 @@
 //! generated project at every level, the recorded level, and every refused input.
 
 use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use crate::support::{Output, Test, snapshot_settings};
 
@@ -340,25 +342,25 @@ fn a_corrupt_manifest_is_reported_and_the_repository_still_assessed() {
     assert_eq!(report["recorded_level"], serde_json::Value::Null);
     assert_eq!(
         report["manifest_error"],
-        "corrupt manifest `.mlops/manifest.toml`: line 2: string values must be quoted, expected literal string"
+        "corrupt manifest `demo/.mlops/manifest.toml`: line 2: string values must be quoted, expected literal string"
     );
     let text_output = test.mlops(&["assess", "demo"]);
     text_output.success();
-    assert!(
-        text_output.stdout.lines().nth(1).unwrap().starts_with(
-            "recorded level: unknown, corrupt manifest `.mlops/manifest.toml`: line 2:"
-        )
-    );
+    assert!(text_output.stdout.lines().nth(1).unwrap().starts_with(
+        "recorded level: unknown, corrupt manifest `demo/.mlops/manifest.toml`: line 2:"
+    ));
 }
 
 #[test]
 fn refused_inputs() {
     let test = Test::new();
     test.write("file.txt", "not a directory\n");
+    // The same mistake is a usage error for every command that takes a directory.
     let missing = test.mlops(&["assess", "missing"]);
-    missing.code(1);
+    missing.code(2);
     let not_a_directory = test.mlops(&["assess", "file.txt"]);
-    not_a_directory.code(1);
+    not_a_directory.code(2);
+    test.mlops(&["upgrade", "file.txt"]).code(2);
     let bad_format = test.mlops(&["assess", ".", "--format", "yaml"]);
     bad_format.code(2);
     let two_paths = test.mlops(&["assess", "a", "b"]);
@@ -379,4 +381,213 @@ fn help_documents_the_command() {
     assert!(help.stdout.contains("--format"));
     assert!(help.stdout.contains("Exit codes:"));
     snapshot_settings().bind(|| insta::assert_snapshot!("help_assess", help.stdout));
+}
+
+/// Code that says `α = 0.1  # lr` or `café = "x"`: ordinary Python, in a script and a notebook.
+const NON_ASCII_SCRIPT: &str = "import mlflow  # suivi des expériences\nα = 0.1  # lr\ncafé = \"x\"\nmlflow.log_metric(\"précision\", α)  # ✓\n";
+
+fn non_ascii_notebook() -> String {
+    serde_json::json!({
+        "cells": [
+            {"cell_type": "markdown", "source": ["# Données\n"]},
+            {"cell_type": "code", "source": ["α = 0.1  # lr\n", "café = \"x\"  # é\n", "import wandb\n"]}
+        ]
+    })
+    .to_string()
+}
+
+#[test]
+fn text_that_is_not_ascii_before_comments_and_quotes_is_assessed() {
+    let test = Test::new();
+    test.write("repo/src/train.py", NON_ASCII_SCRIPT);
+    test.write("repo/notebooks/étude.ipynb", &non_ascii_notebook());
+    let output = test.mlops(&["assess", "repo", "--format", "json"]);
+    output.success();
+    let report = json(&output);
+    assert_eq!(report["files_read"], 2);
+    assert_eq!(evidence(&report, "experiments-tracked"), ["src/train.py"]);
+    test.mlops(&["assess", "repo"]).success();
+}
+
+/// Runs `mlops ARGS` in the work directory with at most `memory_mib` of address space (on unix)
+/// and kills it after `deadline`: on a hostile repository, a test must fail rather than hang or
+/// exhaust the machine.
+fn run_bounded(test: &Test, args: &[&str], memory_mib: u64, deadline: Duration) -> Output {
+    let binary = env!("CARGO_BIN_EXE_mlops");
+    let mut command = if cfg!(unix) {
+        let mut command = Command::new("sh");
+        command
+            .arg("-c")
+            .arg(format!(
+                "ulimit -v {}; exec \"$0\" \"$@\"",
+                memory_mib * 1024
+            ))
+            .arg(binary);
+        command
+    } else {
+        Command::new(binary)
+    };
+    let stdout_path = test.dir.path().join("bounded.stdout");
+    let stderr_path = test.dir.path().join("bounded.stderr");
+    let mut child = command
+        .args(args)
+        .current_dir(test.work())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", test.dir.path().join("home"))
+        .env("NO_COLOR", "1")
+        // One malloc arena per thread would reserve far more address space than is used.
+        .env("MALLOC_ARENA_MAX", "2")
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&stdout_path).unwrap())
+        .stderr(std::fs::File::create(&stderr_path).unwrap())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > deadline {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("`mlops {}` still runs after {deadline:?}", args.join(" "));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Output {
+        code: status.code().unwrap_or(-1),
+        stdout: std::fs::read_to_string(stdout_path).unwrap(),
+        stderr: std::fs::read_to_string(stderr_path).unwrap(),
+    }
+}
+
+/// A Makefile of 64 KiB in which one rule names 2,500 targets and 2,500 prerequisites, which
+/// name the first ones again in another rule, each with a recipe of 100 lines; and 30 pipelines
+/// that run three of the targets.
+fn write_makefile_of_thousands_of_targets(test: &Test, repo: &str) {
+    let words = |range: std::ops::Range<usize>| -> String {
+        range
+            .map(|index| format!("t{index}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let recipe = (0..100)
+        .map(|index| format!("\tpython -m steps.step_{index}\n"))
+        .collect::<Vec<_>>()
+        .concat();
+    let (first, second) = (words(0..2_500), words(2_500..5_000));
+    let makefile = format!(
+        "ci:\n\tpytest\n\tdocker push registry/app\n{first}: {second}\n{recipe}{second}: {first}\n{recipe}"
+    );
+    assert!(makefile.len() <= 64 * 1024, "{} bytes", makefile.len());
+    test.write(&format!("{repo}/Makefile"), &makefile);
+    for index in 0..30 {
+        test.write(
+            &format!("{repo}/.github/workflows/ci_{index}.yml"),
+            "on: push\njobs:\n  ci:\n    steps:\n      - run: make t0 t1 t2\n      - run: make ci\n",
+        );
+    }
+}
+
+#[test]
+fn a_makefile_of_thousands_of_targets_is_expanded_within_bounds() {
+    let test = Test::new();
+    write_makefile_of_thousands_of_targets(&test, "repo");
+    let output = run_bounded(
+        &test,
+        &["assess", "repo", "--format", "json"],
+        1024,
+        Duration::from_secs(60),
+    );
+    output.success();
+    let report = json(&output);
+    // The pipelines still run what `make ci` runs: the tests and a push.
+    assert_eq!(evidence(&report, "app-ci-cd").len(), 30);
+    assert!(met(&report).contains(&"app-ci-cd".to_owned()));
+}
+
+#[cfg(unix)]
+fn mkfifo(path: &Path) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let status = Command::new("mkfifo").arg(path).status().unwrap();
+    assert!(status.success());
+}
+
+#[cfg(unix)]
+#[test]
+fn fifos_devices_and_links_to_them_are_neither_waited_on_nor_read() {
+    use std::os::unix::fs::symlink;
+    let test = Test::new();
+    test.write("repo/tests/test_app.py", "def test_health():\n    pass\n");
+    mkfifo(&test.path("repo/train.py"));
+    symlink("/dev/zero", test.path("repo/zero.py")).unwrap();
+    symlink("/dev/urandom", test.path("repo/requirements.txt")).unwrap();
+    mkfifo(&test.path("repo/pipelines/.gitignore"));
+    test.write("repo/pipelines/train.py", "import mlflow\n");
+    mkfifo(&test.path("repo/.mlops/manifest.toml"));
+    let output = run_bounded(
+        &test,
+        &["assess", "repo", "--format", "json"],
+        1024,
+        Duration::from_secs(60),
+    );
+    output.success();
+    let report = json(&output);
+    assert_eq!(report["files_read"], 1);
+    assert_eq!(met(&report), ["app-unit-tests"]);
+    assert_eq!(
+        report["manifest_error"],
+        "corrupt manifest `repo/.mlops/manifest.toml`: it is a FIFO"
+    );
+    std::fs::remove_file(test.path("repo/.mlops/manifest.toml")).unwrap();
+    symlink("/dev/zero", test.path("repo/.mlops/manifest.toml")).unwrap();
+    let output = run_bounded(&test, &["assess", "repo"], 1024, Duration::from_secs(60));
+    output.success();
+    assert_eq!(
+        output.stdout.lines().nth(1).unwrap(),
+        "recorded level: unknown, corrupt manifest `repo/.mlops/manifest.toml`: it is a symlink, which the manifest never is"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn an_ignore_file_at_the_root_that_is_a_fifo_is_an_error() {
+    let test = Test::new();
+    test.write("repo/train.py", "import mlflow\n");
+    mkfifo(&test.path("repo/.gitignore"));
+    let output = run_bounded(&test, &["assess", "repo"], 1024, Duration::from_secs(60));
+    output.code(1);
+    snapshot_settings()
+        .bind(|| insta::assert_snapshot!("assess_error_ignore_file_fifo", output.stderr));
+}
+
+#[cfg(unix)]
+#[test]
+fn symbolic_links_out_of_the_repository_are_not_followed() {
+    use std::os::unix::fs::symlink;
+    let test = Test::new();
+    copy_fixture(&test, "github-mlops-loop");
+    test.write("repo/README.md", "A repository of links\n");
+    for name in ["src", "tests", "configs", "Makefile", ".github"] {
+        symlink(
+            test.path("github-mlops-loop").join(name),
+            test.path("repo").join(name),
+        )
+        .unwrap();
+    }
+    test.write(
+        "elsewhere/raw.dvc",
+        "deps:\n- path: https://example.com/raw.csv\nouts:\n- path: raw.csv\n",
+    );
+    symlink(test.path("elsewhere"), test.path("repo/data")).unwrap();
+    let output = test.mlops(&["assess", "repo", "--format", "json"]);
+    output.success();
+    let report = json(&output);
+    assert_eq!(report["files_read"], 0);
+    assert_eq!(report["level"], 0);
+    assert!(met(&report).is_empty());
+    // The same files, not behind links, are at level 4.
+    let original = json(&test.mlops(&["assess", "github-mlops-loop", "--format", "json"]));
+    assert_eq!(original["level"], 4);
 }

@@ -1,5 +1,7 @@
 //! `mlops levels`, `mlops completions`, and the help texts.
 
+use std::path::Path;
+
 use crate::support::{Test, snapshot_settings};
 
 #[test]
@@ -100,7 +102,7 @@ fn completions_are_generated() {
 #[test]
 fn malformed_development_templates_are_an_error_not_a_crash() {
     let test = Test::new();
-    test.write("bad/level-0/bundle.toml", "level = 0\nname = \"x\"\n");
+    test.write("bad/level-0/bundle.toml", "level = 0\n");
     test.write("bad/level-0/files/README.md", "# {{ project_name }}\n");
     let templates = test.path("bad");
     let env = [("MLOPS_TEMPLATES_DIR", templates.as_path())];
@@ -118,4 +120,109 @@ fn malformed_development_templates_are_an_error_not_a_crash() {
         );
     }
     assert!(!test.path("demo").exists());
+}
+
+#[test]
+fn a_bundle_cannot_write_into_git_nor_hold_a_symlink_or_a_fifo() {
+    let test = Test::new();
+    test.write(
+        "bad/level-0/bundle.toml",
+        "level = 0\nsummary = \"s\"\nadds = [\"a\"]\n",
+    );
+    test.write(
+        "bad/level-0/files/.git/hooks/pre-commit",
+        "#!/bin/sh\necho owned\n",
+    );
+    let templates = test.path("bad");
+    let env = [("MLOPS_TEMPLATES_DIR", templates.as_path())];
+    let output = test.run_in(
+        "mlops",
+        &["new", "demo", "--level", "0", "--no-input"],
+        &test.work(),
+        &env,
+    );
+    output.code(1);
+    assert!(
+        output
+            .stderr
+            .contains("`level-0/files/.git/hooks/pre-commit` would be written inside `.git`, which belongs to git"),
+        "{}",
+        output.stderr
+    );
+    assert!(!test.path("demo").exists());
+
+    std::fs::remove_dir_all(test.path("bad/level-0/files/.git")).unwrap();
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink("/etc/hostname", test.path("bad/level-0/files/hostname"))
+            .unwrap();
+        let output = test.run_in("mlops", &["levels"], &test.work(), &env);
+        output.code(1);
+        assert!(
+            output
+                .stderr
+                .contains("`level-0/files/hostname` is a symlink"),
+            "{}",
+            output.stderr
+        );
+        std::fs::remove_file(test.path("bad/level-0/files/hostname")).unwrap();
+        let status = std::process::Command::new("mkfifo")
+            .arg(test.path("bad/level-0/files/pipe"))
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let output = test.run_in("mlops", &["levels"], &test.work(), &env);
+        output.code(1);
+        assert!(
+            output.stderr.contains("`level-0/files/pipe`: it is a FIFO"),
+            "{}",
+            output.stderr
+        );
+    }
+}
+
+#[test]
+fn a_template_that_loops_away_is_stopped() {
+    let test = Test::new();
+    test.write(
+        "loops/level-0/bundle.toml",
+        "level = 0\nsummary = \"s\"\nadds = [\"a\"]\n",
+    );
+    test.write(
+        "loops/level-0/files/README.md",
+        "{% for a in range(end=100000) %}{% for b in range(end=100000) %}{% endfor %}{% endfor %}\n",
+    );
+    let templates = test.path("loops");
+    let env = [("MLOPS_TEMPLATES_DIR", templates.as_path())];
+    let output = test.run_in(
+        "mlops",
+        &["new", "demo", "--level", "0", "--no-input"],
+        &test.work(),
+        &env,
+    );
+    output.code(1);
+    assert!(
+        output.stderr.contains("a template loops too much"),
+        "{}",
+        output.stderr
+    );
+    assert!(!test.path("demo").exists());
+}
+
+#[test]
+fn docs_levels_md_is_what_the_markdown_listing_prints() {
+    // The level specification inside the repository is generated, so it cannot drift from the
+    // templates: regenerate it with `mlops levels --format markdown > docs/levels.md`.
+    let test = Test::new();
+    let output = test.mlops(&["levels", "--format", "markdown"]);
+    output.success();
+    let committed =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/levels.md"))
+            .unwrap();
+    assert_eq!(
+        output.stdout, committed,
+        "docs/levels.md is stale: run `mlops levels --format markdown > docs/levels.md`"
+    );
+    assert!(committed.contains("## Level 4: Full MLOps Automated Retraining"));
+    assert!(committed.contains("- `model-ci`: "));
 }

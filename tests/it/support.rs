@@ -6,21 +6,21 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-pub struct Test {
-    pub dir: tempfile::TempDir,
+pub(crate) struct Test {
+    pub(crate) dir: tempfile::TempDir,
 }
 
 /// What a finished command printed and how it exited.
 #[derive(Debug)]
-pub struct Output {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
+pub(crate) struct Output {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl Output {
     #[track_caller]
-    pub fn success(&self) -> &Self {
+    pub(crate) fn success(&self) -> &Self {
         assert_eq!(
             self.code, 0,
             "expected success\nstdout:\n{}\nstderr:\n{}",
@@ -30,7 +30,7 @@ impl Output {
     }
 
     #[track_caller]
-    pub fn code(&self, expected: i32) -> &Self {
+    pub(crate) fn code(&self, expected: i32) -> &Self {
         assert_eq!(
             self.code, expected,
             "unexpected exit code\nstdout:\n{}\nstderr:\n{}",
@@ -41,7 +41,7 @@ impl Output {
 }
 
 impl Test {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let dir = tempfile::Builder::new()
             .prefix("mlops-it-")
             .tempdir()
@@ -57,15 +57,15 @@ impl Test {
     }
 
     /// The directory commands run in.
-    pub fn work(&self) -> PathBuf {
+    pub(crate) fn work(&self) -> PathBuf {
         self.dir.path().join("work")
     }
 
-    pub fn path(&self, relative: &str) -> PathBuf {
+    pub(crate) fn path(&self, relative: &str) -> PathBuf {
         self.work().join(relative)
     }
 
-    pub fn command(&self, binary: &str) -> Command {
+    pub(crate) fn command(&self, binary: &str) -> Command {
         let program = match binary {
             "mlops" => env!("CARGO_BIN_EXE_mlops"),
             "mlops-new" => env!("CARGO_BIN_EXE_mlops-new"),
@@ -86,12 +86,18 @@ impl Test {
     }
 
     /// Runs `binary args...` in the work directory.
-    pub fn run(&self, binary: &str, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, binary: &str, args: &[&str]) -> Output {
         self.run_in(binary, args, &self.work(), &[])
     }
 
     /// Runs `binary args...` in `cwd` with extra environment variables.
-    pub fn run_in(&self, binary: &str, args: &[&str], cwd: &Path, env: &[(&str, &Path)]) -> Output {
+    pub(crate) fn run_in(
+        &self,
+        binary: &str,
+        args: &[&str],
+        cwd: &Path,
+        env: &[(&str, &Path)],
+    ) -> Output {
         let mut command = self.command(binary);
         command.current_dir(cwd).args(args);
         for (key, value) in env {
@@ -105,11 +111,11 @@ impl Test {
         }
     }
 
-    pub fn mlops(&self, args: &[&str]) -> Output {
+    pub(crate) fn mlops(&self, args: &[&str]) -> Output {
         self.run("mlops", args)
     }
 
-    pub fn write(&self, relative: &str, content: &str) {
+    pub(crate) fn write(&self, relative: &str, content: &str) {
         let path = self.path(relative);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, content).unwrap();
@@ -117,7 +123,7 @@ impl Test {
 }
 
 /// Every file under `root` (outside `.git`), by relative path.
-pub fn files(root: &Path) -> BTreeMap<String, Vec<u8>> {
+pub(crate) fn files(root: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut found = BTreeMap::new();
     collect(root, root, &mut found);
     found
@@ -144,7 +150,7 @@ fn collect(root: &Path, dir: &Path, found: &mut BTreeMap<String, Vec<u8>>) {
 }
 
 /// A whole tree as text for a snapshot: each file's path, mode and content.
-pub fn tree_text(root: &Path) -> String {
+pub(crate) fn tree_text(root: &Path) -> String {
     let mut text = String::new();
     for (relative, content) in files(root) {
         let mode = file_mode(&root.join(&relative));
@@ -165,13 +171,13 @@ pub fn tree_text(root: &Path) -> String {
 }
 
 #[cfg(unix)]
-pub fn file_mode(path: &Path) -> u32 {
+pub(crate) fn file_mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt as _;
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
 
 /// Insta settings that keep snapshots in the top-level `snapshots/` directory.
-pub fn snapshot_settings() -> insta::Settings {
+pub(crate) fn snapshot_settings() -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots"));
     settings.set_prepend_module_to_snapshot(false);
@@ -180,7 +186,7 @@ pub fn snapshot_settings() -> insta::Settings {
 
 /// Makes `dir` unwritable, even for root (where permission bits do not apply, the immutable
 /// attribute does), and undoes it when dropped.
-pub fn make_read_only(dir: &Path) -> impl Drop + use<> {
+pub(crate) fn make_read_only(dir: &Path) -> impl Drop + use<> {
     struct Unlock(std::path::PathBuf, bool);
     impl Drop for Unlock {
         fn drop(&mut self) {
@@ -218,7 +224,7 @@ pub fn make_read_only(dir: &Path) -> impl Drop + use<> {
 }
 
 /// Stages every file under `root` (a git repository, created if needed) and commits it.
-pub fn commit_everything(root: &Path, message: &str) {
+pub(crate) fn commit_everything(root: &Path, message: &str) {
     let repository = git2::Repository::open(root)
         .or_else(|_| git2::Repository::init(root))
         .unwrap();

@@ -140,8 +140,6 @@ def test_the_app_is_not_ready_until_a_champion_is_released(
 ) -> None:
     monkeypatch.setenv("MODEL_URI", registry.model_uri(alias=registry.CHAMPION))
     with TestClient(create_app()) as client:
-{%- if level >= 4 %}
-        assert client.get("/ready").status_code == 503
-{%- else %}
+{%- block not_ready %}
         assert client.get("/health").status_code == 503
-{%- endif %}
+{%- endblock %}

@@ -1,19 +1,11 @@
 """Train the model and save it as a single file.
 
-{% if level == 0 -%}
+{% block how_it_runs -%}
 Run by hand (`make train`): it loads the data set bundled with scikit-learn, fits the model,
 prints its metrics and writes `models/model.joblib`, the file that is handed over for deployment.
 Nothing is tracked or versioned; see docs/maturity.md.
-{%- else -%}
-Run by hand (`make train`): it loads the data that `make ingest` gathered, fits the model, prints
-its metrics and writes `models/model.joblib`, the file that is handed over to the application.
-{%- endif %}
-{%- if level >= 2 %}
-
-From level 2, `make train` runs the tracked pipeline (pipeline.py) instead, which reuses
-`evaluate` from here, as the gate does; `python -m {{ package_name }}.train` remains
-a quick way to an untracked model file.
-{%- endif %}
+{%- endblock %}
+{%- block docstring %}{% endblock %}
 """
 
 from __future__ import annotations
@@ -23,13 +15,13 @@ from pathlib import Path
 
 import joblib
 import pandas as pd
-{% if level == 0 -%}
+{% block datasets_import -%}
 {% if is_classification -%}
 from sklearn.datasets import load_breast_cancer
 {% else -%}
 from sklearn.datasets import load_diabetes
 {% endif -%}
-{% endif -%}
+{% endblock -%}
 {% if is_classification -%}
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
@@ -40,19 +32,17 @@ from sklearn.metrics import mean_absolute_error, r2_score, root_mean_squared_err
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
-{% if level >= 1 %}
-from .data.ingest import TARGET, load_dataset
-{% endif %}
+{% block package_imports %}{% endblock %}
 MODEL_PATH = Path("models/model.joblib")
-{% if level == 0 -%}
+{% block target -%}
 TARGET = "target"
-{% endif -%}
+{% endblock -%}
 SEED = 42
 TEST_SIZE = 0.2
 
 
 def load_data() -> pd.DataFrame:
-{%- if level == 0 %}
+{%- block load_data %}
     """The data set bundled with scikit-learn: snake_case feature columns and `target`."""
 {%- if is_classification %}
     frame = load_breast_cancer(as_frame=True).frame
@@ -61,10 +51,7 @@ def load_data() -> pd.DataFrame:
 {%- endif %}
     frame.columns = [str(column).strip().replace(" ", "_") for column in frame.columns]
     return frame
-{%- else %}
-    """The raw data gathered by the ingest step (run first if it has not been)."""
-    return load_dataset()
-{%- endif %}
+{%- endblock %}
 
 
 def build_model(seed: int = SEED) -> Pipeline:

@@ -10,13 +10,7 @@ with the alias `candidate`. The held-out test set is logged too, so that the gat
 
 The model is also written to `models/model.joblib`, the file the application serves by default;
 its SHA-256 is a tag of the registered version, so a served file leads back to its run.
-{%- if level >= 4 %}
-
-From level 4 a run also records the training reference that monitoring compares production with
-(reference.py: `monitoring/reference.json` of the run, and reports/training/reference.json), and
-the compute it used: wall time, CPU time, peak memory and an estimated cost (`compute.*` metrics,
-at the `cost_per_hour` of configs/compute.yaml).
-{%- endif %}
+{%- block docstring %}{% endblock %}
 """
 
 from __future__ import annotations
@@ -43,7 +37,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from . import compute, {% if level >= 4 %}reference, {% endif %}registry, tracking
+from . import compute, {% block modules_before_registry %}{% endblock %}registry, tracking
 from .config import DEFAULT_CONFIG, ConfigError, EstimatorConfig, TrainConfig, load_config, to_yaml
 from .data.ingest import DEFAULT_CONFIG as DEFAULT_INGEST_CONFIG
 from .data.ingest import TARGET, IngestConfig, ingest
@@ -69,9 +63,7 @@ class TrainingResult:
     version: str
     metrics: dict[str, float]
     data_sha256: str
-{%- if level >= 4 %}
-    compute: dict[str, float] | None = None
-{%- endif %}
+{%- block training_result_fields %}{% endblock %}
 
 
 def sample(frame: pd.DataFrame, fraction: float, seed: int) -> pd.DataFrame:
@@ -156,9 +148,7 @@ def run(
 ) -> TrainingResult:
     """Runs every stage and returns what was registered; raises `DataValidationError` on bad data
     and `ConfigError` on a configuration that cannot train."""
-{%- if level >= 4 %}
-    meter = compute.Meter()
-{%- endif %}
+{%- block before_ingest %}{% endblock %}
     gathered = ingest(ingest_config)
     data_sha256 = gathered.metadata["sha256"]
     frame = pd.read_csv(gathered.path)
@@ -207,30 +197,17 @@ def run(
             client, logged.model_uri, run_id=run_id, tags=tags, model_id=logged.model_id
         )
         mlflow.set_tag("registered_version", version.version)
-{%- if level >= 4 %}
-        train_features = features_and_target(data.train, config)[0]
-        profile = reference.build(train_features, model.predict(train_features), seed=config.seed)
-        mlflow.log_dict(profile, reference.ARTIFACT)
-        compute_config = compute.load_config() if compute.DEFAULT_CONFIG.exists() else None
-        cost_per_hour = compute_config.cost_per_hour if compute_config else 0.0
-        used = meter.usage().log(cost_per_hour)
-{%- endif %}
+{%- block after_register %}{% endblock %}
     print(
         f"register: `{registry.MODEL_NAME}` version {version.version} is the "
         f"`{registry.CANDIDATE}` (run {run_id})"
     )
-{% if level >= 4 %}
-    spent = ", ".join(f"{name.removeprefix('compute.')} {value:g}" for name, value in used.items())
-    print(f"compute: {spent}")
-    result = TrainingResult(run_id, version.version, metrics, data_sha256, used)
-{%- else %}
+{% block result %}
     result = TrainingResult(run_id, version.version, metrics, data_sha256)
-{%- endif %}
+{%- endblock %}
     if reports is not None:
         reports.mkdir(parents=True, exist_ok=True)
-{%- if level >= 4 %}
-        reference.save(profile, reports / "reference.json")
-{%- endif %}
+{%- block save_reports %}{% endblock %}
         report = {"model": registry.MODEL_NAME, **asdict(result), "config": config.as_dict()}
         (reports / "metrics.json").write_text(json.dumps(report, indent=2) + "\n")
     return result

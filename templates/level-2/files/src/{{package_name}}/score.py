@@ -10,20 +10,14 @@ batch scoring is
 
 (`--model URI` picks another model), which keeps the input's columns (an id, say) and adds
 `prediction`{% if is_classification %} and `probability`{% endif %}.
-{%- if level >= 3 %}
-
-A model also comes from a bundle directory, which `make bundle` exports from the registry for the
-serving image: the MLflow model of one version in `model/` and, in `release.json`, which version.
-{%- endif %}
+{%- block docstring %}{% endblock %}
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
-{%- if level >= 3 %}
-import json
-{%- endif %}
+{%- block imports_after_hashlib %}{% endblock %}
 import logging
 import os
 import sys
@@ -38,10 +32,7 @@ import pandas as pd
 MODEL_URI_ENV = "MODEL_URI"
 DEFAULT_MODEL_URI = "models:/{{ package_name }}@champion"
 REGISTRY_SCHEMES = ("models:/", "runs:/")
-{%- if level >= 3 %}
-BUNDLE_MANIFEST = "release.json"
-BUNDLE_MODEL = "model"
-{%- endif %}
+{%- block constants %}{% endblock %}
 
 logger = logging.getLogger(__name__)
 
@@ -131,22 +122,7 @@ def _load_from_registry(uri: str) -> LoadedModel:
             raise ModelNotFoundError(f"no model at {uri}: {error.message}") from None
         raise
     return LoadedModel(uri, model, sha256, _features(model, uri), version)
-{%- if level >= 3 %}
-
-
-def _load_bundle(directory: Path) -> LoadedModel:
-    """A bundle: the MLflow model of one version, exported with the version it is. Its digest is
-    the registry's for the same version, so a service reports the same either way."""
-    import mlflow.sklearn
-
-    manifest = directory / BUNDLE_MANIFEST
-    if not manifest.is_file():
-        raise ModelNotFoundError(f"{directory} is not a model bundle: it has no {BUNDLE_MANIFEST}")
-    version = str(json.loads(manifest.read_text())["version"])
-    model = mlflow.sklearn.load_model(str(directory / BUNDLE_MODEL))
-    sha256 = _directory_sha256(directory / BUNDLE_MODEL)
-    return LoadedModel(str(directory), model, sha256, _features(model, str(directory)), version)
-{%- endif %}
+{%- block load_bundle %}{% endblock %}
 
 
 def load_model(source: str | Path) -> LoadedModel:
@@ -154,10 +130,7 @@ def load_model(source: str | Path) -> LoadedModel:
     if is_registry_uri(source):
         return _load_from_registry(str(source))
     path = Path(source)
-{%- if level >= 3 %}
-    if path.is_dir():
-        return _load_bundle(path)
-{%- endif %}
+{%- block load_directory %}{% endblock %}
     if not path.is_file():
         raise ModelNotFoundError(f"no model file at {path}")
     model = joblib.load(path)

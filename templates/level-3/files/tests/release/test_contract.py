@@ -16,26 +16,7 @@ def test_health_says_the_service_is_ready(service: Service) -> None:
     response = service.get("/health")
     assert response.status == 200, response.body
     assert response.body == {"status": "ok", "model_loaded": True}
-{%- if level >= 4 %}
-
-
-def test_ready_names_the_model_it_serves(service: Service, version: dict[str, Any]) -> None:
-    response = service.get("/ready")
-    assert response.status == 200, response.body
-    assert response.body["ready"] is True
-    assert response.body["model_sha256"] == version["model_sha256"]
-    assert response.body["model_version"] == version["model_version"]
-
-
-def test_metrics_are_exposed_for_prometheus(service: Service) -> None:
-    service.get("/version")
-    response = service.get("/metrics")
-    assert response.status == 200
-    assert isinstance(response.body, str), "Prometheus' text format, not JSON"
-    lines = response.body.splitlines()
-    assert any("_requests_total{" in line and 'path="/version"' in line for line in lines)
-    assert any("_model_info{" in line and 'variant="champion"' in line for line in lines)
-{%- endif %}
+{%- block tests_after_health %}{% endblock %}
 
 
 def test_version_names_the_model_it_serves(version: dict[str, Any]) -> None:

@@ -164,28 +164,25 @@ def probe(url: str, running: bool = True) -> Status:
     """What the service at `url` says about itself: healthy, and which version it serves."""
     if not running:
         return Status(False, False, None, "not running")
-{%- if level >= 4 %}
-    # Liveness says the process answers; readiness, that a model serves.
-    health, _ = get_json(f"{url}/ready")
-{%- else %}
+{%- block probe_request %}
     health, _ = get_json(f"{url}/health")
-{%- endif %}
+{%- endblock %}
     _, version = get_json(f"{url}/version")
     served = version.get("model_version") if isinstance(version, dict) else None
-    detail = "healthy" if health == 200 else f"/{% if level >= 4 %}ready{% else %}health{% endif %} answered {health or 'nothing'}"
+    detail = "healthy" if health == 200 else f"/{% block probe_in_detail %}health{% endblock %} answered {health or 'nothing'}"
     return Status(True, health == 200, served, detail)
 
 
 def wait_until_healthy(
     url: str, timeout: float, alive: Callable[[], bool], interval: float = 0.25
 ) -> None:
-    """Waits for `url`/{% if level >= 4 %}ready{% else %}health{% endif %} to answer 200; raises `DeployError` if the service stops or the time
+    """Waits for `url`/{% block probe_in_docstring %}health{% endblock %} to answer 200; raises `DeployError` if the service stops or the time
     runs out first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not alive():
             raise DeployError(f"the service for {url} stopped before it was healthy")
-        if get_json(f"{url}/{% if level >= 4 %}ready{% else %}health{% endif %}", timeout=2.0)[0] == 200:
+        if get_json(f"{url}/{% block probe_polled %}health{% endblock %}", timeout=2.0)[0] == 200:
             return
         time.sleep(interval)
     raise DeployError(f"{url} was not healthy within {timeout:g} seconds")

@@ -9,15 +9,23 @@
 //! Python packages). Of those top-level data and model directories it lists only the direct
 //! children, for DVC pointer files (`*.dvc`). Binary files (a NUL byte in the prefix) are left
 //! out. The walk runs on all cores.
+//!
+//! Hostile repositories cannot make it hang or read without end: it reads regular files only,
+//! never a FIFO (which would wait for a writer), a device or a socket, and never through a
+//! symbolic link, so never outside the repository; the type is checked on the opened file. The
+//! ignore files it honours must be regular files too: a directory whose ignore file is not one
+//! is skipped, and at the root (or above it) that is an error.
 
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use anyhow::Context as _;
 
+use crate::exit::Usage;
+use crate::project::read;
+
 /// How much of each file is read.
-pub const PREFIX_BYTES: u64 = 64 * 1024;
+const PREFIX_BYTES: u64 = 64 * 1024;
 
 /// Directories skipped wherever they are.
 const SKIPPED_DIRS: &[&str] = &[
@@ -58,14 +66,14 @@ const DATA_DIRS: &[&str] = &[
 
 /// A file's relative path (with `/`) and the text of its first [`PREFIX_BYTES`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScannedFile {
-    pub path: String,
-    pub text: String,
+pub(super) struct ScannedFile {
+    pub(super) path: String,
+    pub(super) text: String,
 }
 
+#[cfg(test)]
 impl ScannedFile {
-    #[cfg(test)]
-    pub fn new(path: &str, text: &str) -> Self {
+    pub(super) fn new(path: &str, text: &str) -> Self {
         Self {
             path: path.to_owned(),
             text: text.to_owned(),
@@ -73,10 +81,37 @@ impl ScannedFile {
     }
 }
 
+/// The files that hold ignore rules in a directory, which the walk opens and reads whole.
+const IGNORE_FILES: &[&str] = &[".gitignore", ".ignore", ".git/info/exclude"];
+
+/// Checks that `root` is a directory that can be assessed.
+pub(super) fn check_root(root: &Path) -> anyhow::Result<()> {
+    let shown = root.display();
+    match std::fs::metadata(root) {
+        Ok(metadata) if metadata.is_dir() => Ok(()),
+        Ok(_) => Err(Usage::new(format!("cannot assess `{shown}`: it is not a directory")).into()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            Err(Usage::new(format!("cannot assess `{shown}`: no such directory")).into())
+        }
+        Err(error) => Err(anyhow::Error::new(error).context(format!("cannot assess `{shown}`"))),
+    }
+}
+
 /// Walks `root` and reads the files whose relative path `wanted` accepts.
-pub fn scan(root: &Path, wanted: fn(&str) -> bool) -> anyhow::Result<Vec<ScannedFile>> {
+pub(super) fn scan(root: &Path, wanted: fn(&str) -> bool) -> anyhow::Result<Vec<ScannedFile>> {
     std::fs::read_dir(root)
         .with_context(|| format!("cannot read directory `{}`", root.display()))?;
+    // The walk reads the ignore files of the root and of every directory above it.
+    let above = root.canonicalize().ok();
+    let parents = above.iter().flat_map(|root| root.ancestors().skip(1));
+    for dir in std::iter::once(root).chain(parents) {
+        if let Some(path) = irregular_ignore_file(dir) {
+            anyhow::bail!(
+                "cannot read the ignore rules in `{}`: it is not a regular file",
+                path.display()
+            );
+        }
+    }
     let found = Mutex::new(Vec::new());
     let root_owned: PathBuf = root.to_path_buf();
     ignore::WalkBuilder::new(root)
@@ -139,7 +174,18 @@ fn skipped_dir(entry: &ignore::DirEntry) -> bool {
     if entry.depth() == 1 && is_data_dir(path, &name) {
         return true;
     }
-    path.join("pyvenv.cfg").exists() || path.join("conda-meta").is_dir()
+    path.join("pyvenv.cfg").exists()
+        || path.join("conda-meta").is_dir()
+        || irregular_ignore_file(path).is_some()
+}
+
+/// An ignore file of `dir` that is there but is not a regular file (a FIFO, a device, a link to
+/// one), which the walk would wait on or read without end.
+fn irregular_ignore_file(dir: &Path) -> Option<PathBuf> {
+    IGNORE_FILES
+        .iter()
+        .map(|name| dir.join(name))
+        .find(|path| std::fs::metadata(path).is_ok_and(|metadata| !metadata.is_file()))
 }
 
 fn is_data_dir(path: &Path, name: &str) -> bool {
@@ -152,7 +198,9 @@ fn pointer_files_in_data_dirs(root: &Path, wanted: fn(&str) -> bool) -> Vec<Scan
     let mut found = Vec::new();
     for name in DATA_DIRS {
         let dir = root.join(name);
-        if !dir.is_dir() || !is_data_dir(&dir, name) {
+        // Not through a symbolic link, which may lead out of the repository.
+        let is_dir = std::fs::symlink_metadata(&dir).is_ok_and(|metadata| metadata.is_dir());
+        if !is_dir || !is_data_dir(&dir, name) {
             continue;
         }
         let Ok(entries) = std::fs::read_dir(&dir) else {
@@ -188,16 +236,11 @@ fn relative_path(root: &Path, path: &Path) -> Option<String> {
     Some(parts.join("/"))
 }
 
-/// The file's first [`PREFIX_BYTES`] as text, or `None` for an unreadable or binary file.
+/// The file's first [`PREFIX_BYTES`] as text, or `None` for an unreadable or binary file, or
+/// one that is not a regular file (a FIFO is opened without blocking and then refused, a device
+/// or a symbolic link never read).
 fn read_prefix(path: &Path) -> Option<String> {
-    let file = std::fs::File::open(path).ok()?;
-    // Sized to the file, so that it takes one read and one more to see its end.
-    let size = file
-        .metadata()
-        .map_or(0, |metadata| metadata.len())
-        .min(PREFIX_BYTES);
-    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0) + 1);
-    file.take(PREFIX_BYTES).read_to_end(&mut bytes).ok()?;
+    let bytes = read::read_prefix(path, PREFIX_BYTES).ok()??;
     if bytes.contains(&0) {
         return None;
     }
@@ -304,5 +347,112 @@ mod tests {
             error.to_string(),
             "cannot read directory `/nonexistent/repo`"
         );
+    }
+
+    /// Runs `work` on another thread and waits at most ten seconds for it: what is tested here
+    /// used to block forever.
+    #[cfg(unix)]
+    fn within_seconds<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || sender.send(work()));
+        receiver
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("no blocking")
+    }
+
+    #[cfg(unix)]
+    fn mkfifo(path: &Path) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let status = std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    #[cfg(unix)]
+    fn scan_within_seconds(root: &Path) -> anyhow::Result<Vec<String>> {
+        let root = root.to_path_buf();
+        within_seconds(move || {
+            scan(&root, |_| true)
+                .map(|files| files.into_iter().map(|file| file.path).collect::<Vec<_>>())
+        })
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn only_regular_files_are_read_and_never_wait() {
+        let root = tempfile::tempdir().unwrap();
+        write(root.path(), "src/model.py", "import torch");
+        mkfifo(&root.path().join("train.py"));
+        std::os::unix::fs::symlink("/dev/zero", root.path().join("zero.py")).unwrap();
+        std::os::unix::fs::symlink("train.py", root.path().join("link.py")).unwrap();
+        std::os::unix::fs::symlink("src/model.py", root.path().join("model_link.py")).unwrap();
+        assert_eq!(scan_within_seconds(root.path()).unwrap(), ["src/model.py"]);
+        // What the walk takes for a file may be something else by the time it is opened.
+        for name in ["train.py", "zero.py", "link.py", "model_link.py"] {
+            let path = root.path().join(name);
+            assert_eq!(within_seconds(move || read_prefix(&path)), None, "{name}");
+        }
+        assert_eq!(
+            read_prefix(&root.path().join("src/model.py")).as_deref(),
+            Some("import torch")
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_directory_whose_ignore_file_is_not_a_regular_file_is_skipped() {
+        let root = tempfile::tempdir().unwrap();
+        write(root.path(), "train.py", "import mlflow");
+        write(root.path(), "fifo/model.py", "x");
+        mkfifo(&root.path().join("fifo/.gitignore"));
+        write(root.path(), "zero/model.py", "x");
+        std::os::unix::fs::symlink("/dev/zero", root.path().join("zero/.ignore")).unwrap();
+        write(root.path(), "repo/model.py", "x");
+        mkfifo(&root.path().join("repo/.git/info/exclude"));
+        write(root.path(), "fine/.gitignore", "*.log\n");
+        write(root.path(), "fine/model.py", "x");
+        assert_eq!(
+            scan_within_seconds(root.path()).unwrap(),
+            ["fine/.gitignore", "fine/model.py", "train.py"]
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_root_whose_ignore_file_is_not_a_regular_file_is_an_error() {
+        let root = tempfile::tempdir().unwrap();
+        write(root.path(), "train.py", "import mlflow");
+        mkfifo(&root.path().join(".gitignore"));
+        let error = scan_within_seconds(root.path()).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "cannot read the ignore rules in `{}`: it is not a regular file",
+                root.path().join(".gitignore").display()
+            )
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symbolic_links_out_of_the_repository_are_not_followed() {
+        let outside = tempfile::tempdir().unwrap();
+        write(outside.path(), "src/train.py", "import mlflow");
+        write(outside.path(), "train.py", "import mlflow");
+        write(outside.path(), "data/raw.dvc", "outs:");
+        let root = tempfile::tempdir().unwrap();
+        write(root.path(), "README.md", "x");
+        let link = |target: &str, name: &str| {
+            std::os::unix::fs::symlink(outside.path().join(target), root.path().join(name))
+                .unwrap();
+        };
+        link("src", "src");
+        link("train.py", "train.py");
+        link("data", "data");
+        std::fs::create_dir(root.path().join("models")).unwrap();
+        link("data/raw.dvc", "models/raw.dvc");
+        assert_eq!(scan_within_seconds(root.path()).unwrap(), ["README.md"]);
     }
 }

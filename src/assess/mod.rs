@@ -1,0 +1,214 @@
+//! Where any repository stands on the maturity model: the files of a scan in, for each of the
+//! sixteen criteria whether it holds and which files show it, and the level reached: the highest
+//! one whose criteria, and those of every level below, all hold.
+//!
+//! The parts, in the order an assessment runs:
+//! - `criteria`: the model, each criterion declared once with its detector; the level names
+//!   and the people checklist.
+//! - `scan`: the bounded, `.gitignore`-respecting walk that reads a repository: the only IO.
+//! - `facts`: what one file is and says (kind, test or not, code without comments, imports,
+//!   CI triggers, Makefile targets).
+//! - `detectors`: the facts of every file to evidence, one detector per criterion, by level.
+//! - `report`: an assessment as text or JSON; `recorded`: the level the manifest records.
+//!
+//! The rest of the crate sees only this facade: [`assess_repository`], [`recorded_level`],
+//! [`write_text`] and [`write_json`].
+
+mod criteria;
+mod detectors;
+mod facts;
+mod recorded;
+mod report;
+mod scan;
+
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde::Serialize;
+
+use criteria::Criterion;
+use detectors::Repo;
+use facts::Kind;
+use scan::ScannedFile;
+
+pub(crate) use recorded::{Recorded, recorded_level};
+pub(crate) use report::{write_json, write_text};
+
+/// The title of the criterion `id`, such as `CI/CD for the application`, if there is one.
+pub(crate) fn criterion_title(id: &str) -> Option<&'static str> {
+    criteria::ALL
+        .iter()
+        .find(|criterion| criterion.id == id)
+        .map(|criterion| criterion.title)
+}
+
+/// A file that shows (part of) a criterion, and what it shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+struct Evidence {
+    path: String,
+    detail: String,
+}
+
+#[derive(Debug, Clone)]
+struct Finding {
+    criterion: &'static Criterion,
+    met: bool,
+    evidence: Vec<Evidence>,
+}
+
+/// What an assessment found: the level reached and the findings behind it.
+#[derive(Debug, Clone)]
+pub(crate) struct Assessment {
+    pub(crate) level: u8,
+    /// One per criterion, in the order of `criteria::ALL`.
+    findings: Vec<Finding>,
+    /// How many files were read.
+    files_read: usize,
+}
+
+impl Assessment {
+    /// The next level and the criteria it requires that do not hold, or `None` at the top.
+    fn next_level_missing(&self) -> Option<(u8, Vec<&Finding>)> {
+        let next = self
+            .level
+            .checked_add(1)
+            .filter(|next| *next <= criteria::max_level())?;
+        let missing = self
+            .findings
+            .iter()
+            .filter(|finding| finding.criterion.level <= next && !finding.met)
+            .collect();
+        Some((next, missing))
+    }
+}
+
+/// Reads the repository at `root` and assesses it.
+pub(crate) fn assess_repository(root: &Path) -> anyhow::Result<Assessment> {
+    scan::check_root(root)?;
+    let files = scan::scan(root, wanted)?;
+    Ok(assess(&files))
+}
+
+/// Whether `assess` reads the file at `path`: code, notebooks, CI, containers, DVC and configuration.
+fn wanted(path: &str) -> bool {
+    Kind::of(path).is_some()
+}
+
+/// Assesses the files of a repository.
+fn assess(files: &[ScannedFile]) -> Assessment {
+    let repo = Repo::new(files);
+    let findings: Vec<Finding> = parallel_map(criteria::ALL, |criterion| {
+        let (met, evidence) = (criterion.detect)(&repo).into_evidence();
+        Finding {
+            criterion,
+            met,
+            evidence,
+        }
+    });
+    let level = (1..=criteria::max_level())
+        .take_while(|level| {
+            findings
+                .iter()
+                .filter(|finding| finding.criterion.level == *level)
+                .all(|finding| finding.met)
+        })
+        .last()
+        .unwrap_or(0);
+    Assessment {
+        level,
+        findings,
+        files_read: files.len(),
+    }
+}
+
+/// `map` applied to every item, in order, on all cores. Large repositories have tens of thousands
+/// of files to analyse, and the criteria are independent of each other.
+fn parallel_map<'t, T: Sync, R: Send>(items: &'t [T], map: impl Fn(&'t T) -> R + Sync) -> Vec<R> {
+    let n_threads = std::thread::available_parallelism().map_or(1, usize::from);
+    if n_threads == 1 || items.len() < 2 {
+        return items.iter().map(map).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut results: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..n_threads.min(items.len()))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let index = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(index) else {
+                            break done;
+                        };
+                        done.push((index, map(item)));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| worker.join().expect("a detector does not panic"))
+            .collect()
+    });
+    results.sort_unstable_by_key(|(index, _)| *index);
+    results.into_iter().map(|(_, result)| result).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::detectors::testing::{DOWNLOAD, LEVEL_1, assessed, check};
+
+    #[test]
+    fn an_empty_repository_is_at_level_0() {
+        let assessment = assessed(&[]);
+        assert_eq!(assessment.level, 0);
+        let (next, missing) = assessment.next_level_missing().unwrap();
+        assert_eq!(next, 1);
+        assert_eq!(missing.len(), 4);
+    }
+
+    #[test]
+    fn prose_and_comments_prove_nothing() {
+        check(
+            &[
+                (
+                    "README.md",
+                    "We track experiments with mlflow and deploy with kubectl.",
+                ),
+                (
+                    "train.py",
+                    "\"\"\"Later: import mlflow and mlflow.log_metric.\"\"\"\n# import wandb\n# wandb.init()\nprint('hi')\n",
+                ),
+                (
+                    "notebooks/eda.ipynb",
+                    r#"{"cells": [{"cell_type": "markdown", "source": ["import mlflow\n", "mlflow.log_metric('a', 1)"]}]}"#,
+                ),
+            ],
+            &[],
+        );
+    }
+
+    #[test]
+    fn the_level_is_the_highest_with_every_criterion_below_it() {
+        let assessment = assessed(&LEVEL_1);
+        assert_eq!(assessment.level, 1);
+        let (next, missing) = assessment.next_level_missing().unwrap();
+        assert_eq!(next, 2);
+        let missing: Vec<&str> = missing.iter().map(|finding| finding.criterion.id).collect();
+        assert_eq!(
+            missing,
+            [
+                "experiments-tracked",
+                "code-and-models-versioned",
+                "compute-managed",
+                "scoring-versioned-tested",
+                "model-ci"
+            ]
+        );
+        // Level-4 evidence does not lift a repository that misses level 2.
+        let mut files = LEVEL_1.to_vec();
+        files.push(("src/pkg/app.py", "from prometheus_client import Counter\n"));
+        assert_eq!(assessed(&files).level, 1);
+        files.retain(|(path, _)| *path != DOWNLOAD.0);
+        assert_eq!(assessed(&files).level, 0);
+    }
+}
