@@ -69,7 +69,9 @@ def application(harness: Harness) -> None:
             "base": {"ref": "main", "sha": harness.head, "repo": {"full_name": "e2e/demo"}},
         },
     )
-    harness.run("ci.yml", "pull_request", pull_request, {"test": "success"})
+    ci = harness.run("ci.yml", "pull_request", pull_request, {"test": "success", "image": "success"})
+    check(not harness.pushed(ci), f"CI pushed {harness.pushed(ci)}")
+    check(harness.built(ci) == [["demo:dev"]], f"CI built {harness.built(ci)}")
     subprocess.run(["git", "-C", str(harness.origin), "tag", "v0.1.0"], check=True)
     try:
         release = harness.run(

@@ -292,6 +292,11 @@ class Harness:
             else []
         )
 
+    def built(self, run: Run) -> list[list[str]]:
+        path = self.work / f"run-{run.run_id}" / "docker" / "built.jsonl"
+        lines = path.read_text().splitlines() if path.exists() else []
+        return [json.loads(line)["tags"] for line in lines]
+
     def every_job_ran(self) -> None:
         missing = [
             f"{workflow}/{job_id}"
