@@ -167,7 +167,7 @@ def workflow_run(harness: Harness, train: Run, branch: str = "main") -> dict[str
     )
 
 
-DEPLOYED = {"release": "success"}
+DEPLOYED = {"staging": "success", "production": "success"}
 
 
 def deploy(
@@ -369,7 +369,7 @@ def post(url: str, body: dict[str, Any]) -> Any:
         return json.load(response)
 
 
-RELEASE_FAILED = {"release": "failure", "report-failure": "success"}
+RELEASE_FAILED = {"staging": "failure", "report-failure": "success"}
 
 
 def failures_file_issues(harness: Harness) -> None:
