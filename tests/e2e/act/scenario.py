@@ -41,7 +41,9 @@ from workflows import (
 
 
 def scenario(harness: Harness) -> None:
-    application(harness)
+    pull_request(harness)
+    if harness.level <= 3:
+        tag_release(harness)
     if harness.level == 2:
         model_ci(harness)
         train = training(harness, "without an MLflow server")
@@ -59,11 +61,8 @@ def scenario(harness: Harness) -> None:
         failures_file_issues(harness)
 
 
-BUILT = {"test": "success", "image": "success"}
-
-
-def application(harness: Harness) -> None:
-    pull_request = harness.event(
+def pull_request(harness: Harness) -> None:
+    event = harness.event(
         "pull_request",
         number=1,
         pull_request={
@@ -72,17 +71,23 @@ def application(harness: Harness) -> None:
             "base": {"ref": "main", "sha": harness.head, "repo": {"full_name": "e2e/demo"}},
         },
     )
-    ci = harness.run("ci.yml", "pull_request", pull_request, BUILT)
+    ci = harness.run("ci.yml", "pull_request", event, BUILT)
     check(not harness.pushed(ci), f"CI pushed {harness.pushed(ci)}")
     check(harness.built(ci) == [["demo:dev"]], f"CI built {harness.built(ci)}")
+
+
+def tag_release(harness: Harness, secrets: dict[str, str] | None = None) -> None:
+    """A tag: the application's image, with the model of the champion (from level 3, trained in
+    the job without a server, bundled from the server's registry with one)."""
     subprocess.run(["git", "-C", str(harness.origin), "tag", "v0.1.0"], check=True)
     try:
         release = harness.run(
             "release.yml",
             "push",
             harness.event("push", ref="refs/tags/v0.1.0", after=harness.head),
-            {"test": "success", "image": "success"},
-            what="the tag v0.1.0",
+            BUILT,
+            secrets=secrets,
+            what="the tag v0.1.0" + (", with the MLflow server" if secrets else ""),
         )
     finally:
         subprocess.run(
@@ -94,6 +99,14 @@ def application(harness: Harness) -> None:
         pushed = harness.pushed(release)
         wanted = {f"{REGISTRY}:0.1.0", f"{REGISTRY}:sha-{harness.head[:7]}"}
         check(set(pushed) == wanted, f"Release pushed {pushed}, not {sorted(wanted)}")
+    if secrets:
+        check(
+            "bundle: version 1 exported" in release.output(),
+            "the image's model is not the champion",
+        )
+
+
+BUILT = {"test": "success", "image": "success"}
 
 
 def model_ci(harness: Harness) -> None:
@@ -220,6 +233,8 @@ def releases_and_rollback(harness: Harness, server: str) -> None:
     training(harness, "version 1, on the MLflow server", secrets)
     release_by_hand(harness, "1", None, secrets)
     check(registry_state(database)["aliases"].get("champion") == "1", "version 1 was not released")
+    if harness.level >= 4:
+        tag_release(harness, secrets)
     dispatched = None
     if harness.level >= 4:
         dispatched = monitoring_fires(harness, server)
@@ -394,5 +409,5 @@ def failures_file_issues(harness: Harness) -> None:
     )
     titles = [issue["title"] for issue in harness.fake.issues[before:]]
     check(any(t.startswith("Training failed") for t in titles), f"no training issue: {titles}")
-    check(any(t.startswith("Release failed") for t in titles), f"no release issue: {titles}")
+    check(any(t.startswith("Model release failed") for t in titles), f"no release issue: {titles}")
     check(not harness.fake.unexpected, f"unexpected calls to GitHub: {harness.fake.unexpected}")

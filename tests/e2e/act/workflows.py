@@ -394,6 +394,8 @@ def main() -> int:
     if args.command == "pip-specs":
         print("\n".join(pip_specs(args.project)))
         return 0
+    # scenario.py imports this module by its name: let it find this one, not a second copy.
+    sys.modules.setdefault("workflows", sys.modules[__name__])
     from scenario import scenario
 
     harness = Harness(
