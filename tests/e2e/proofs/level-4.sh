@@ -1,13 +1,12 @@
-# Level 4 proof (LEVELS.md): lint and `pytest` pass (drift found on shifted data and not on
-# identical data, the policy's windows, cooldown and daily cap, issue deduplication against a fake
+# Level 4 proof (LEVELS.md): lint and `pytest` pass (run.sh checks them before the
+# proof: drift found on shifted data and not on identical data, the
+# policy's windows, cooldown and daily cap, issue deduplication against a fake
 # GitHub API, the zero-downtime swap under concurrent requests); `make demo-loop` goes round
 # offline (serve, drifted traffic and labels, monitor, the policy fires, retrain, gate, promote or
 # reject, swap without a failed request); the running application answers a Prometheus scrape; the
 # bug report's dry run prints an issue; `make monitor` runs from the command line on the demo's
 # logs with the references in MLflow. Runs in the generated project with $PYTHON, offline.
 set -euo pipefail
-make PYTHON="$PYTHON" lint
-make PYTHON="$PYTHON" test
 
 # The whole loop, offline.
 mkdir -p reports
@@ -43,7 +42,7 @@ PY
 # The application, started locally, answers a Prometheus scrape.
 port=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 url="http://127.0.0.1:$port"
-MODEL_PATH=build/demo/models/model.joblib CHALLENGER_URI= PREDICTION_LOG=build/proof/predictions.jsonl \
+MODEL_PATH=build/demo/models/model.joblib CHALLENGER_URI='' PREDICTION_LOG=build/proof/predictions.jsonl \
     "$PYTHON" -m uvicorn "$PACKAGE.app:app" --host 127.0.0.1 --port "$port" >reports/app.log 2>&1 &
 app=$!
 trap 'kill "$app" 2>/dev/null || true' EXIT
