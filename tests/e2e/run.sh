@@ -6,7 +6,8 @@
 # workflows are the same for both tasks), run every job of every generated workflow with act,
 # offline too (tests/e2e/act/, described in tests/e2e/README.md).
 #
-# Usage: tests/e2e/run.sh [CASE...]   where CASE is LEVEL or LEVEL-TASK, e.g. `2` or `2-regression`.
+# Usage: tests/e2e/run.sh [CASE...]   where CASE is LEVEL or LEVEL-TASK, e.g. `2` or `2-regression`,
+# or `upgrade-scenario` or `hostile-answers`.
 # Without arguments it runs every case below. Tools and environments are cached under
 # $MLOPS_CACHE (default ~/.cache/mlops-scaffold) so that later runs reuse them.
 #
@@ -19,7 +20,9 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 cache=${MLOPS_CACHE:-$HOME/.cache/mlops-scaffold}
 export UV_CACHE_DIR=$cache/uv
 export UV_PYTHON_DOWNLOADS=never
-all_cases=(0 0-regression 1 1-regression 2 2-regression 3 3-regression 4 4-regression)
+# Two cases besides the levels: the upgrade scenario, and a project made of hostile answers (which
+# uses the level-4 environment, so it comes after case 4).
+all_cases=(0 0-regression 1 1-regression 2 2-regression 3 3-regression 4 4-regression upgrade-scenario hostile-answers)
 
 # The suite's tools, pinned. The tools environment is named after the pins, so changing one makes
 # a new environment instead of adding to an old one.
@@ -198,6 +201,54 @@ check_offline() {
     fi
 }
 
+# The upgrade scenario: `tests/it/scenario.rs` generates a level-1 project, applies six weeks of a
+# team's edits, takes it to level 4 with `mlops upgrade --to 4` keeping both sides of every
+# conflict, and leaves the result in MLOPS_SCENARIO_OUT; the resolved project must then pass its
+# own lint and tests, offline, as a team would check after resolving.
+upgrade_scenario() {
+    local work project venv=$envs/upgrade-scenario
+    work=$(mktemp -d)
+    project=$work/demo
+    log "upgrade scenario: a level-1 project, six weeks of edits, mlops upgrade --to 4, both sides kept"
+    MLOPS_SCENARIO_OUT=$project cargo test --quiet --manifest-path "$repo/Cargo.toml" --test it -- \
+        --exact scenario::six_weeks_of_team_edits_then_up_to_level_4
+    if [[ ! -f $project/.mlops/manifest.toml ]]; then
+        echo "error: the scenario wrote no project" >&2
+        return 1
+    fi
+    timed "upgrade scenario: environment" sync_env "$project" "$venv" "$work/requirements.txt"
+    timed "upgrade scenario: lint and tests" \
+        in_dir "$project" offline make PYTHON="$venv/bin/python" lint test
+    rm -rf "$work"
+}
+
+# Answers are data: a project whose description and author try every way out of a docstring, a
+# TOML string or a shell word still imports, compiles and parses, and nothing in it runs.
+hostile_answers() {
+    local work marker venv=$envs/level-4-classification
+    work=$(mktemp -d)
+    marker=$work/pwned
+    log "hostile answers: level 4 with a description that tries to become code"
+    "$mlops" new "$work/hostile" --level 4 --no-input --no-git --set package_name=hostile_demo \
+        --set "description=\"\"\";import os;os.system('touch $marker');\"\"\" \$(touch $marker) \\x ends in \\" \
+        --set "author=O'Brien \"\\\" \$(touch $marker)" >/dev/null
+    in_dir "$work/hostile" offline env PYTHONPATH=src "$venv/bin/python" -c '
+import pathlib, sys, tomllib
+import hostile_demo
+doc = hostile_demo.__doc__
+assert doc.startswith("\"\"\";import os"), doc
+assert doc.endswith("ends in \\"), doc
+project = tomllib.loads(pathlib.Path("pyproject.toml").read_text())["project"]
+assert project["description"] == doc, project["description"]
+'
+    in_dir "$work/hostile" "$venv/bin/python" -m compileall -q src tests >/dev/null
+    if [[ -e $marker ]]; then
+        echo "error: an answer ran as code" >&2
+        return 1
+    fi
+    rm -rf "$work"
+}
+
 # The suite's own code: the harness's Python and the shell scripts.
 lint_suite() {
     log "the suite's own code: ruff and shellcheck"
@@ -224,7 +275,11 @@ if [[ ${#cases[@]} -eq 0 ]]; then
 fi
 started=$SECONDS
 for case in "${cases[@]}"; do
-    run_case "$case"
+    case $case in
+        upgrade-scenario) timed "upgrade scenario" upgrade_scenario ;;
+        hostile-answers) timed "hostile answers" hostile_answers ;;
+        *) run_case "$case" ;;
+    esac
 done
 log "time taken"
 printf '%s\n' "${timings[@]}"

@@ -3,7 +3,8 @@
 //! most two conflict regions in all, and keeping both sides of each leaves files that parse.
 //!
 //! With `MLOPS_SCENARIO_OUT=DIR`, the resolved project is copied to DIR, where
-//! `tests/e2e/upgrade-scenario.sh` runs its own tests and ruff (Python is not needed here).
+//! the end-to-end suite (`tests/e2e/run.sh upgrade-scenario`) runs its own lint and tests (Python is
+//! not needed here).
 
 use std::path::Path;
 
