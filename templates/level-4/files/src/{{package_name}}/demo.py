@@ -38,9 +38,11 @@ import urllib.error
 import urllib.request
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+# pandas, MLflow and the rest come with the modules `loop` imports, after its first message.
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEMO = Path("build/demo")
 {%- if is_classification %}
