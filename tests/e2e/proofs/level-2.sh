@@ -87,5 +87,6 @@ make -s PYTHON="$PYTHON" compute-target | grep -qx 'runs-on="ubuntu-latest"'
 make PYTHON="$PYTHON" clean
 test ! -e models/model.joblib && test ! -e reports/training
 test -s mlflow.db && test -d mlartifacts
-make PYTHON="$PYTHON" clean-mlflow | grep -q "deleting the MLflow store"
+make PYTHON="$PYTHON" clean-mlflow >reports/clean-mlflow.log
+grep -q "deleting the MLflow store" reports/clean-mlflow.log
 test ! -e mlflow.db && test ! -e mlartifacts
