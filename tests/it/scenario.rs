@@ -103,8 +103,8 @@ fn first_three_weeks(project: &Path) {
     replace(
         project,
         "Makefile",
-        "docker-build clean\n",
-        "docker-build features clean\n",
+        "serve docker-build\n",
+        "serve docker-build features\n",
     );
     replace(
         project,
@@ -306,7 +306,7 @@ fn check_every_edit_survived(project: &Path) {
     }
     let makefile = read("Makefile");
     for needle in [
-        "docker-build features validate",
+        "serve docker-build features\n",
         "\nfeatures: ## show",
         "\ndemo-loop: ##",
     ] {

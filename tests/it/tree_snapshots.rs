@@ -57,3 +57,8 @@ fn the_highest_level_for_regression() {
     let highest = *available_levels(&test).last().unwrap();
     snapshot_level(highest, "regression");
 }
+
+#[test]
+fn level_0_for_regression() {
+    snapshot_level(0, "regression");
+}
