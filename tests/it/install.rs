@@ -166,3 +166,32 @@ fn on_linux_the_shim_becomes_mlops() {
     // Longer than a pipe holds (64 KiB on Linux): `mlops` could not have finished unread.
     assert!(dry_run.len() > 64 * 1024, "{} bytes", dry_run.len());
 }
+
+#[test]
+fn version_names_the_tool_and_the_templates_its_manifests_record() {
+    let test = Test::new();
+    let version = test.mlops(&["--version"]);
+    version.success();
+    test.mlops(&["new", "demo", "--level", "0", "--no-input", "--no-git"])
+        .success();
+    let manifest = std::fs::read_to_string(test.path("demo/.mlops/manifest.toml")).unwrap();
+    let manifest: toml::Table = toml::from_str(&manifest).unwrap();
+    let templates = manifest["generator_version"].as_str().unwrap();
+    assert_eq!(
+        version.stdout,
+        format!(
+            "mlops {} (templates {templates})\n",
+            env!("CARGO_PKG_VERSION")
+        )
+    );
+    for (shim, subcommand) in [("mlops-new", "new"), ("mlops-upgrade", "upgrade")] {
+        let via_shim = test.run(shim, &["--version"]);
+        via_shim.success();
+        assert_eq!(
+            via_shim.stdout,
+            test.mlops(&[subcommand, "--version"]).stdout
+        );
+        let suffix = format!(" (templates {templates})\n");
+        assert!(via_shim.stdout.ends_with(&suffix), "{}", via_shim.stdout);
+    }
+}
