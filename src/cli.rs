@@ -51,6 +51,9 @@ pub(crate) enum Command {
     /// Print a shell completion script
     #[command(after_help = ExitStatus::help(Some(&[Success, Usage])))]
     Completions(CompletionsArgs),
+    /// Write the man pages of mlops and of each subcommand into a directory (for packagers)
+    #[command(hide = true)]
+    GenerateMan(GenerateManArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -207,4 +210,10 @@ pub(crate) struct LevelsArgs {
 pub(crate) struct CompletionsArgs {
     /// The shell to generate completions for
     pub(crate) shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GenerateManArgs {
+    /// Where to write `mlops.1`, `mlops-new.1` and the others; created if missing
+    pub(crate) dir: PathBuf,
 }

@@ -64,14 +64,18 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             };
         }
     };
-    // Every command but completions reads the bundles: a malformed one is an error before
-    // anything runs.
-    let needs_bundles = !matches!(cli.command, Command::Completions(_));
+    // Every command but completions and the man pages reads the bundles: a malformed one is an
+    // error before anything runs.
+    let needs_bundles = !matches!(
+        cli.command,
+        Command::Completions(_) | Command::GenerateMan(_)
+    );
     let result = if needs_bundles && let Err(error) = bundle::check() {
         Err(error)
     } else {
         match &cli.command {
             Command::Completions(args) => Ok(commands::completions::run(args)),
+            Command::GenerateMan(args) => commands::generate_man::run(args),
             Command::New(args) => commands::new::run(args),
             Command::Upgrade(args) => commands::upgrade::run(args),
             Command::Assess(args) => commands::assess::run(args),

@@ -195,3 +195,61 @@ fn version_names_the_tool_and_the_templates_its_manifests_record() {
         assert!(via_shim.stdout.ends_with(&suffix), "{}", via_shim.stdout);
     }
 }
+
+#[test]
+fn man_pages_cover_mlops_and_every_subcommand_but_the_hidden_one() {
+    let test = Test::new();
+    test.mlops(&["generate-man", "share/man/man1"]).success();
+    let dir = test.path("share/man/man1");
+    let mut pages: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .collect();
+    pages.sort();
+    assert_eq!(
+        pages,
+        [
+            "mlops-assess.1",
+            "mlops-completions.1",
+            "mlops-levels.1",
+            "mlops-new.1",
+            "mlops-upgrade.1",
+            "mlops.1"
+        ]
+    );
+    let main_page = std::fs::read_to_string(dir.join("mlops.1")).unwrap();
+    let version = test.mlops(&["--version"]).stdout;
+    assert!(
+        main_page.contains(&format!(".TH mlops 1  \"{}\"", version.trim_end())),
+        "{main_page}"
+    );
+    assert!(!main_page.contains("generate"), "{main_page}");
+    assert!(!test.mlops(&["--help"]).stdout.contains("generate-man"));
+    let new_page = std::fs::read_to_string(dir.join("mlops-new.1")).unwrap();
+    for flag in [
+        r"\-\-level",
+        r"\-\-no\-input",
+        r"\-\-dry\-run",
+        "Exit codes:",
+    ] {
+        assert!(
+            new_page.contains(flag),
+            "mlops-new.1 lacks {flag}:\n{new_page}"
+        );
+    }
+}
+
+#[test]
+fn man_pages_that_cannot_be_written_are_an_error() {
+    let test = Test::new();
+    test.write("taken", "a file, not a directory\n");
+    let output = test.mlops(&["generate-man", "taken"]);
+    output.code(1);
+    assert!(
+        output
+            .stderr
+            .starts_with("error: cannot write the man pages into `taken`: "),
+        "{}",
+        output.stderr
+    );
+}
