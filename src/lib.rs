@@ -91,12 +91,3 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         }
     }
 }
-
-/// Runs `mlops SUBCOMMAND ARGS...` for the `mlops-new` and `mlops-upgrade` binaries, which behave
-/// exactly as the subcommand.
-pub fn run_subcommand(subcommand: &str, args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    let arguments = args.into_iter().skip(1);
-    run(["mlops".into(), subcommand.into()]
-        .into_iter()
-        .chain(arguments))
-}
