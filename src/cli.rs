@@ -1,6 +1,7 @@
 //! The command line, as clap derive types. Clap stops here: commands receive these plain structs.
 
 use std::path::PathBuf;
+use std::sync::LazyLock;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -8,10 +9,20 @@ use crate::answers::{self, AnswerKey, FlagAnswer};
 use crate::exit::ExitStatus::{self, Behind, Conflicts, Failure, Refused, Success, Usage};
 use crate::level::Level;
 
+/// `mlops --version`: the tool's version and that of the templates it embeds, which is the
+/// `generator_version` its manifests record.
+static VERSION: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{} (templates {})",
+        env!("CARGO_PKG_VERSION"),
+        crate::project::manifest::GENERATOR_VERSION
+    )
+});
+
 #[derive(Debug, Parser)]
 #[command(
     name = "mlops",
-    version,
+    version = VERSION.as_str(),
     about = "Generate Python ML projects at an MLOps maturity level (0 to 4), take them up one \
              level at a time, and assess any repository's level",
     after_help = ExitStatus::help(None),
@@ -44,6 +55,9 @@ pub(crate) enum Command {
     /// Print a shell completion script
     #[command(after_help = ExitStatus::help(Some(&[Success, Usage])))]
     Completions(CompletionsArgs),
+    /// Write the man pages of mlops and of each subcommand into a directory (for packagers)
+    #[command(hide = true)]
+    GenerateMan(GenerateManArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -245,4 +259,10 @@ pub(crate) enum LevelsFormat {
 pub(crate) struct CompletionsArgs {
     /// The shell to generate completions for
     pub(crate) shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GenerateManArgs {
+    /// Where to write `mlops.1`, `mlops-new.1` and the others; created if missing
+    pub(crate) dir: PathBuf,
 }

@@ -75,30 +75,27 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     }
 }
 
-/// Loads the templates once, for the commands that need them (all but completions: a malformed
-/// bundle is an error before anything runs), and runs the command.
+/// Runs the command. All but completions and the man pages read the templates, loaded once per
+/// run: a malformed bundle is an error before anything runs.
 fn run_command(command: &Command) -> anyhow::Result<ExitStatus> {
-    if let Command::Completions(args) = command {
-        return Ok(commands::completions::run(args));
-    }
-    let raw = templates::RawTemplates::from_environment()
-        .map_err(|(origin, error)| templates::malformed(&origin, &error))?;
-    let templates = templates::Templates::load(&raw)?;
     match command {
-        Command::Completions(_) => unreachable!("handled above"),
-        Command::New(args) => commands::new::run(args, &templates),
-        Command::Upgrade(args) => commands::upgrade::run(args, &templates),
-        Command::Update(args) => commands::update::run(args, &templates),
-        Command::Assess(args) => commands::assess::run(args),
-        Command::Levels(args) => commands::levels::run(args, &templates),
+        Command::Completions(args) => Ok(commands::completions::run(args)),
+        Command::GenerateMan(args) => commands::generate_man::run(args),
+        Command::New(args) => with_templates(|templates| commands::new::run(args, templates)),
+        Command::Upgrade(args) => {
+            with_templates(|templates| commands::upgrade::run(args, templates))
+        }
+        Command::Update(args) => with_templates(|templates| commands::update::run(args, templates)),
+        Command::Assess(args) => with_templates(|_| commands::assess::run(args)),
+        Command::Levels(args) => with_templates(|templates| commands::levels::run(args, templates)),
     }
 }
 
-/// Runs `mlops SUBCOMMAND ARGS...` for the `mlops-new` and `mlops-upgrade` binaries, which behave
-/// exactly as the subcommand.
-pub fn run_subcommand(subcommand: &str, args: impl IntoIterator<Item = OsString>) -> ExitCode {
-    let arguments = args.into_iter().skip(1);
-    run(["mlops".into(), subcommand.into()]
-        .into_iter()
-        .chain(arguments))
+/// Loads the templates (embedded, or from `MLOPS_TEMPLATES_DIR`) and runs `command` with them.
+fn with_templates(
+    command: impl FnOnce(&templates::Templates) -> anyhow::Result<ExitStatus>,
+) -> anyhow::Result<ExitStatus> {
+    let raw = templates::RawTemplates::from_environment()
+        .map_err(|(origin, error)| templates::malformed(&origin, &error))?;
+    command(&templates::Templates::load(&raw)?)
 }

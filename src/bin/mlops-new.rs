@@ -1,4 +1,6 @@
-//! `mlops-new ARGS` is `mlops new ARGS`.
+//! `mlops-new ARGS` is `mlops new ARGS`: it runs the `mlops` installed beside it.
+mod sibling;
+
 fn main() -> std::process::ExitCode {
-    mlops_scaffold::run_subcommand("new", std::env::args_os())
+    sibling::run(Some("new"))
 }

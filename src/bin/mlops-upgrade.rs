@@ -1,4 +1,6 @@
-//! `mlops-upgrade ARGS` is `mlops upgrade ARGS`.
+//! `mlops-upgrade ARGS` is `mlops upgrade ARGS`: it runs the `mlops` installed beside it.
+mod sibling;
+
 fn main() -> std::process::ExitCode {
-    mlops_scaffold::run_subcommand("upgrade", std::env::args_os())
+    sibling::run(Some("upgrade"))
 }

@@ -3,6 +3,7 @@
 
 pub(crate) mod assess;
 pub(crate) mod completions;
+pub(crate) mod generate_man;
 pub(crate) mod levels;
 pub(crate) mod new;
 pub(crate) mod update;

@@ -4,6 +4,7 @@
 mod adopt;
 mod assess;
 mod hostile;
+mod install;
 mod levels;
 mod new;
 mod scenario;

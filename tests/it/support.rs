@@ -70,8 +70,14 @@ impl Test {
             "mlops" => env!("CARGO_BIN_EXE_mlops"),
             "mlops-new" => env!("CARGO_BIN_EXE_mlops-new"),
             "mlops-upgrade" => env!("CARGO_BIN_EXE_mlops-upgrade"),
+            "mlops-scaffold" => env!("CARGO_BIN_EXE_mlops-scaffold"),
             other => panic!("unknown binary {other}"),
         };
+        self.command_at(Path::new(program))
+    }
+
+    /// Runs `program`, a copy of one of the binaries, in the test's environment.
+    pub(crate) fn command_at(&self, program: &Path) -> Command {
         let mut command = Command::new(program);
         command
             .current_dir(self.work())
