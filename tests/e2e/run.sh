@@ -213,7 +213,7 @@ lint_suite() {
     log "the suite's own code: ruff and shellcheck"
     "$tools/bin/ruff" check --quiet "$repo/tests/e2e/act"
     "$tools/bin/ruff" format --check --quiet "$repo/tests/e2e/act"
-    "$tools/bin/shellcheck" --shell=bash --external-sources "$repo"/tests/e2e/*.sh "$repo"/tests/e2e/proofs/*.sh
+    "$tools/bin/shellcheck" --shell=bash --external-sources "$repo"/tests/e2e/*.sh "$repo"/tests/e2e/proofs/*.sh "$repo/.ci/run"
 }
 
 ensure_tools
