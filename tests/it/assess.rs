@@ -519,7 +519,10 @@ fn mkfifo(path: &Path) {
 fn fifos_devices_and_links_to_them_are_neither_waited_on_nor_read() {
     use std::os::unix::fs::symlink;
     let test = Test::new();
-    test.write("repo/tests/test_app.py", "def test_health():\n    pass\n");
+    test.write(
+        "repo/tests/test_app.py",
+        "def test_health():\n    assert health() == \"ok\"\n",
+    );
     mkfifo(&test.path("repo/train.py"));
     symlink("/dev/zero", test.path("repo/zero.py")).unwrap();
     symlink("/dev/urandom", test.path("repo/requirements.txt")).unwrap();
