@@ -158,6 +158,8 @@ pub(in crate::assess) fn compute_managed(repo: &Repo<'_>) -> Found {
 
 pub(in crate::assess) fn scoring_versioned_tested(repo: &Repo<'_>) -> Found {
     let mut found = Found::default();
+    found.reads("Python modules", repo.modules());
+    found.reads("Python test modules", repo.tests());
     let modules: Vec<&Source<'_>> = repo
         .modules()
         .filter(|module| is_scoring_name(&module.stem))
