@@ -211,12 +211,56 @@ const SCRIPT_DOWNLOADS: &[(&str, &str)] = &[
     ("curl -so", "downloads data (curl)"),
 ];
 
+/// Whether a script, pipeline or configuration of the repository gives a remote data location
+/// (`DATASET_LOC="https://.../dataset.csv"`, `--data s3://bucket/raw`): the location code reads
+/// from a parameter is then remote.
+fn remote_locations_given<'a>(repo: &Repo<'a>) -> Option<&'a str> {
+    const DATA_FILES: &[&str] = &[
+        ".csv", ".parquet", ".json", ".jsonl", ".zip", ".tar.gz", ".tsv",
+    ];
+    repo.sources
+        .iter()
+        .filter(|source| {
+            matches!(
+                source.kind,
+                Kind::Shell | Kind::Ci(_) | Kind::Makefile | Kind::Config
+            )
+        })
+        .find(|source| {
+            let bucket = ["s3://", "gs://", "abfss://"]
+                .iter()
+                .any(|scheme| source.has(scheme));
+            let web_file = source.has("https://")
+                && source.code.lines().any(|line| {
+                    line.contains("https://")
+                        && DATA_FILES.iter().any(|extension| line.contains(extension))
+                });
+            bucket || web_file
+        })
+        .map(|source| source.path)
+}
+
+/// Names of parameters that hold a data location.
+fn names_a_location(name: &str) -> bool {
+    ["loc", "location", "url", "uri", "path", "source"]
+        .iter()
+        .any(|suffix| name == *suffix || name.ends_with(&format!("_{suffix}")))
+}
+
 pub(in crate::assess) fn data_gathered_automatically(repo: &Repo<'_>) -> Found {
     let mut found = Found::default();
     found.reads("Python modules", repo.modules());
+    let given = remote_locations_given(repo);
     for module in repo.modules() {
         if let Some(detail) = gathers(module) {
             found.add(module, detail);
+        } else if let Some(given) = given
+            && let Some((call, name)) = reads_a_location_parameter(module)
+        {
+            found.add(
+                module,
+                format!("reads the location it is given ({call} of `{name}`), which `{given}` gives as a remote URL"),
+            );
         } else if let Some(name) = gathering_name(&module.stem) {
             found.reject(
                 module,
@@ -354,6 +398,38 @@ fn remote_read(source: &Source<'_>) -> Option<String> {
     None
 }
 
+/// A read call of a function parameter named for a location (`ray.data.read_csv(dataset_loc)`
+/// in `def load_data(dataset_loc: str)`), and the parameter's name.
+fn reads_a_location_parameter<'s>(source: &'s Source<'_>) -> Option<(&'static str, &'s str)> {
+    let parameters: Vec<&str> = source
+        .code
+        .lines()
+        .filter(|line| line.trim_start().starts_with("def "))
+        .flat_map(|line| {
+            line.split(['(', ',', ')'])
+                .skip(1)
+                .filter_map(|parameter| parameter.split([':', '=']).next())
+                .map(str::trim)
+        })
+        .filter(|name| names_a_location(name))
+        .collect();
+    if parameters.is_empty() {
+        return None;
+    }
+    source.code.lines().find_map(|line| {
+        LOCATION_READS.iter().find_map(|call| {
+            let start = line.find(call)?;
+            let argument = line[start + call.len()..]
+                .split([',', ')'])
+                .next()
+                .unwrap_or_default()
+                .trim();
+            let name = parameters.iter().find(|name| **name == argument)?;
+            Some((call.trim_matches(['(', '.']), *name))
+        })
+    })
+}
+
 /// The remote scheme of the URL the file assigns to `name`, if it does.
 fn assigned_remote(source: &Source<'_>, name: &str) -> Option<&'static str> {
     source.code.lines().find_map(|line| {
@@ -457,6 +533,20 @@ mod tests {
                 "scripts/setup.sh",
                 "kaggle competitions download -c titanic -p data/raw\n",
             )],
+            GATHERED,
+        );
+        // A location given by a script: `ray.data.read_csv(dataset_loc)`, run with a URL.
+        check(
+            &[
+                (
+                    "madewithml/data.py",
+                    "import pandas as pd\n\ndef load_data(dataset_loc: str, num_samples: int = None):\n    return pd.read_csv(dataset_loc)\n",
+                ),
+                (
+                    "deploy/jobs/workloads.sh",
+                    "export DATASET_LOC=\"https://example.com/datasets/dataset.csv\"\npython madewithml/train.py --dataset-loc $DATASET_LOC\n",
+                ),
+            ],
             GATHERED,
         );
         // A local path read, whatever the file is called, gathers nothing.

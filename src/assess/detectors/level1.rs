@@ -72,7 +72,31 @@ pub(in crate::assess) fn model_integration_tests(repo: &Repo<'_>) -> Found {
             found.add(test, "exercises a deployed model");
         }
     }
+    // A pipeline that runs on changes and validates the model it trains against thresholds.
+    for ci in repo.ci().filter(|ci| ci.triggers.on_change) {
+        if let Some(validation) = repo
+            .reached_modules(ci)
+            .find(|module| validates_a_model(module))
+        {
+            found.add(
+                ci,
+                format!(
+                    "{}: validates the trained model against thresholds, through `{}`",
+                    pipeline(ci),
+                    validation.path
+                ),
+            );
+        }
+    }
     found.met_if_any()
+}
+
+/// Code that checks a trained model against thresholds: MLflow's model validation.
+fn validates_a_model(module: &Source<'_>) -> bool {
+    module.has("mlflow.evaluate(")
+        && ["validation_thresholds", "metricthreshold("]
+            .iter()
+            .any(|threshold| module.has(threshold))
 }
 
 /// The last component of a scoring module (`score`, `predict_model`, ...) that `test` imports.

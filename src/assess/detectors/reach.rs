@@ -25,6 +25,9 @@ enum Reference {
     Path(String),
     /// A Python module run with `python -m`, dotted.
     Module(String),
+    /// A job of a Databricks bundle run by its key (`databricks bundle run model_training_job`),
+    /// defined in a YAML file of the repository.
+    BundleJob(String),
 }
 
 /// The paths and modules named in `code` (lowercase).
@@ -55,6 +58,12 @@ fn references(code: &str) -> Vec<Reference> {
         .collect();
     let mut found = Vec::new();
     for (index, token) in tokens.iter().enumerate() {
+        if *token == "run" && index > 0 && tokens[index - 1] == "bundle" {
+            if let Some(key) = bundle_job(&tokens[index + 1..]) {
+                found.push(Reference::BundleJob(key.to_owned()));
+            }
+            continue;
+        }
         if *token == "-m"
             && index > 0
             && tokens[index - 1].contains("python")
@@ -89,6 +98,19 @@ fn references(code: &str) -> Vec<Reference> {
     }
     found.dedup();
     found
+}
+
+/// The job key of `databricks bundle run [FLAGS] KEY`, from the tokens after `run`.
+fn bundle_job<'t>(tokens: &[&'t str]) -> Option<&'t str> {
+    let mut rest = tokens.iter();
+    while let Some(token) = rest.next() {
+        if matches!(*token, "-t" | "--target" | "-p" | "--profile" | "--var") {
+            rest.next();
+        } else if !token.starts_with('-') {
+            return Some(token);
+        }
+    }
+    None
 }
 
 /// The repository's runnable files by lowercase path and by lowercase file name.
@@ -203,6 +225,15 @@ pub(super) fn reached(sources: &[Source<'_>]) -> Vec<Vec<usize>> {
     let resolve = |reference: &Reference, from: &str| match reference {
         Reference::Path(path) => index.resolve(path, from),
         Reference::Module(module) => index.resolve_module(module),
+        Reference::BundleJob(key) => {
+            let definition = format!("{key}:");
+            sources.iter().position(|source| {
+                source.kind == Kind::Config
+                    && source.has(&definition)
+                    && source.has("tasks:")
+                    && source.code.lines().any(|line| line.trim() == definition)
+            })
+        }
     };
     for (pipeline, named_references) in named {
         let from = sources[pipeline].path;
@@ -308,6 +339,24 @@ mod tests {
             ],
         );
         // Relative to the pipeline (Azure templates), and by a unique ending.
+        // A Databricks bundle job, by its key, and the notebooks its tasks run.
+        check(
+            &[
+                (
+                    ".github/workflows/tests.yml",
+                    "on: pull_request\njobs:\n  t:\n    steps:\n      - run: databricks bundle run -t test model_training_job\n",
+                ),
+                (
+                    "resources/model-workflow-resource.yml",
+                    "resources:\n  jobs:\n    model_training_job:\n      tasks:\n        - task_key: Train\n          notebook_task:\n            notebook_path: ../training/notebooks/Train.py\n",
+                ),
+                ("training/notebooks/Train.py", "import mlflow\n"),
+            ],
+            &[
+                "resources/model-workflow-resource.yml",
+                "training/notebooks/Train.py",
+            ],
+        );
         check(
             &[
                 (

@@ -42,6 +42,11 @@ const TRACKERS: &[(&str, &str, Option<&[&str]>)] = &[
         "SageMaker Experiments",
         Some(&["log_metric(", "log_parameter", "run("]),
     ),
+    (
+        "kfp",
+        "Kubeflow Pipelines metrics",
+        Some(&["log_metric(", "metrics]"]),
+    ),
 ];
 
 /// Calls that record a run with most trackers.
@@ -150,6 +155,15 @@ pub(in crate::assess) fn experiments_tracked(repo: &Repo<'_>) -> Found {
     for config in repo.of_kind(Kind::Config) {
         if config.path.eq_ignore_ascii_case("mlproject") || config.path.ends_with("/MLproject") {
             found.add(config, "MLflow project");
+        } else if config.has("_target_:")
+            && let Some((_, tracker)) = TRACKER_CALLBACKS.iter().find(|(callback, _)| {
+                callback.ends_with('(') && config.has(callback.trim_end_matches('('))
+            })
+        {
+            found.add(
+                config,
+                format!("records runs with {tracker}, configured for Hydra (`_target_`)"),
+            );
         }
     }
     found.met_if_any()
@@ -186,6 +200,10 @@ const MODEL_VERSIONING: &[(&str, &str)] = &[
     ("link_model", "links the model into the W&B registry"),
     ("push_to_hub", "pushes the model to the Hugging Face Hub"),
     ("outputmodel", "versions the model with ClearML"),
+    (
+        "save_artifact=true",
+        "logs the model checkpoints to the tracker (save_artifact)",
+    ),
     (
         "model.upload(",
         "uploads the model to the Vertex AI Model Registry (Model.upload)",
