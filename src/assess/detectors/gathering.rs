@@ -146,6 +146,11 @@ const DATA_APIS: &[(&str, &str, &str)] = &[
         "fetch_",
         "downloads a dataset (sklearn.datasets.fetch_*)",
     ),
+    (
+        "torchvision",
+        "download=true",
+        "downloads a dataset (torchvision, download=True)",
+    ),
 ];
 
 /// Registering data with a cloud ML service: (call, what it does).
@@ -202,6 +207,27 @@ const GATHERING_COMMANDS: &[(&str, &str)] = &[
         "copies data from Azure Storage (azcopy)",
     ),
 ];
+
+/// Whether the line of `command` in `source` copies data, for the commands that copy anything
+/// (`aws s3 cp s3://.../results/ results/` fetches results, not data): it names data or a data
+/// file.
+fn copies_data(source: &Source<'_>, command: &str) -> bool {
+    if !command.contains("://") {
+        return true;
+    }
+    source
+        .code
+        .lines()
+        .filter(|line| line.contains(command))
+        .any(|line| {
+            line.contains("data")
+                || [
+                    ".csv", ".parquet", ".json", ".zip", ".tar", ".tsv", ".jsonl",
+                ]
+                .iter()
+                .any(|extension| line.contains(extension))
+        })
+}
 
 /// Commands that gather data in a script, but in a pipeline usually install tools.
 const SCRIPT_DOWNLOADS: &[(&str, &str)] = &[
@@ -307,7 +333,7 @@ pub(in crate::assess) fn data_gathered_automatically(repo: &Repo<'_>) -> Found {
     for source in scripts_and_pipelines() {
         let command = GATHERING_COMMANDS
             .iter()
-            .find(|(command, _)| source.has(command));
+            .find(|(command, _)| source.has(command) && copies_data(source, command));
         let download = (source.kind == Kind::Shell)
             .then(|| {
                 SCRIPT_DOWNLOADS
@@ -398,10 +424,15 @@ fn remote_read(source: &Source<'_>) -> Option<String> {
     None
 }
 
-/// A read call of a function parameter named for a location (`ray.data.read_csv(dataset_loc)`
-/// in `def load_data(dataset_loc: str)`), and the parameter's name.
+/// Where a value given to code comes from when it is not a function parameter: a notebook
+/// widget, the environment, the command line.
+const GIVEN_FROM: &[&str] = &["widgets.get(", "environ", "getenv(", "args.", "sys.argv"];
+
+/// A read call of a location given to the code, by a name that says so: a function parameter
+/// (`ray.data.read_csv(dataset_loc)` in `def load_data(dataset_loc: str)`) or a variable set
+/// from a widget, the environment or the command line; and the name.
 fn reads_a_location_parameter<'s>(source: &'s Source<'_>) -> Option<(&'static str, &'s str)> {
-    let parameters: Vec<&str> = source
+    let parameters = source
         .code
         .lines()
         .filter(|line| line.trim_start().starts_with("def "))
@@ -410,7 +441,14 @@ fn reads_a_location_parameter<'s>(source: &'s Source<'_>) -> Option<(&'static st
                 .skip(1)
                 .filter_map(|parameter| parameter.split([':', '=']).next())
                 .map(str::trim)
-        })
+        });
+    let given_variables = source.code.lines().filter_map(|line| {
+        let (name, value) = line.split_once('=')?;
+        let from_outside = GIVEN_FROM.iter().any(|from| value.contains(from));
+        (from_outside && !value.starts_with('=')).then(|| name.trim())
+    });
+    let parameters: Vec<&str> = parameters
+        .chain(given_variables)
         .filter(|name| names_a_location(name))
         .collect();
     if parameters.is_empty() {

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use aho_corasick::AhoCorasick;
 
-use super::signals::{defines_tests, is_scoring_name};
+use super::signals::{defines_tests, is_scoring_name, is_test_like};
 use super::training::{pipeline_trains, submits_to};
 use super::{Found, Repo, dedup, pipeline};
 use crate::assess::facts::{Kind, Provider, Source};
@@ -160,9 +160,10 @@ pub(in crate::assess) fn scoring_versioned_tested(repo: &Repo<'_>) -> Found {
     let mut found = Found::default();
     found.reads("Python modules", repo.modules());
     found.reads("Python test modules", repo.tests());
+    // Smoke and release tests of a scoring service are tests, not scoring code.
     let modules: Vec<&Source<'_>> = repo
         .modules()
-        .filter(|module| is_scoring_name(&module.stem))
+        .filter(|module| is_scoring_name(&module.stem) && !is_test_like(module))
         .collect();
     let tests_by_stem = tests_by_stem(repo, &modules);
     for module in modules {

@@ -1,11 +1,12 @@
 //! Level 3, Automated Model Deployment: models released automatically by a pipeline, release
 //! tests run against each deployed model, and A/B metrics.
 
+use super::signals::is_training_code;
 use super::signals::{
-    HTTP_CLIENTS, calls_a_deployed_model, delivers, is_configurable, is_test_like, names_a_url,
-    runs_tests, targets_a_url,
+    HTTP_CLIENTS, calls_a_deployed_model, delivers, deploys_by_word, is_configurable, is_test_like,
+    names_a_url, runs_tests, targets_a_url,
 };
-use super::training::{pipeline_trains, trains_by_command};
+use super::training::{pipeline_trains, starts_a_pipeline, trains_by_command};
 use super::{Found, Repo, pipeline, through};
 use crate::assess::facts::{Job, Kind, Source};
 
@@ -29,7 +30,13 @@ fn releases_a_model(ci: &Source<'_>) -> Option<&'static str> {
     let by_word = || {
         MODEL_RELEASE_WORDS
             .iter()
-            .find(|(word, _)| ci.has_word_start(word))
+            .find(|(word, _)| {
+                if *word == "deploy" {
+                    deploys_by_word(ci)
+                } else {
+                    ci.has_word_start(word)
+                }
+            })
             .map(|(_, label)| *label)
     };
     let step = by_word().or_else(|| ci.has_any(MODEL_RELEASE_PHRASES).map(str::trim))?;
@@ -89,9 +96,22 @@ fn started_by_training(repo: &Repo<'_>, ci: &Source<'_>) -> Option<String> {
 /// training job succeeds, or starts a pipeline file that delivers.
 fn delivers_after_training(repo: &Repo<'_>, ci: &Source<'_>) -> Option<String> {
     let jobs = &ci.pipeline.jobs;
+    if jobs.is_empty() {
+        return None;
+    }
+    // The training modules the pipeline runs, as a job's commands may name them.
+    let training_modules: Vec<&Source<'_>> = repo
+        .reached_modules(ci)
+        .filter(|module| is_training_code(module) || starts_a_pipeline(module).is_some())
+        .collect();
     let trains = |job: &Job| {
         let snippet = Source::new("job.sh", &job.code)?;
-        trains_by_command(&snippet)
+        trains_by_command(&snippet).or_else(|| {
+            training_modules
+                .iter()
+                .any(|module| names_module(&job.code, module.path))
+                .then_some("runs the training code")
+        })
     };
     for job in jobs {
         let snippet = Source::new("job.sh", &job.code)?;
@@ -116,6 +136,23 @@ fn delivers_after_training(repo: &Repo<'_>, ci: &Source<'_>) -> Option<String> {
         }
     }
     None
+}
+
+/// Whether `code` names the module at `path`, as a path or dotted (`src/churn/pipeline.py`
+/// as `churn/pipeline.py` or `churn.pipeline`).
+fn names_module(code: &str, path: &str) -> bool {
+    let path = path.to_lowercase();
+    let without_extension = path.trim_end_matches(".py");
+    let in_package = without_extension
+        .strip_prefix("src/")
+        .unwrap_or(without_extension);
+    [
+        without_extension.to_owned(),
+        in_package.to_owned(),
+        in_package.replace('/', "."),
+    ]
+    .iter()
+    .any(|form| code.contains(form.as_str()))
 }
 
 /// The jobs `job` needs, and the jobs they need, each once.

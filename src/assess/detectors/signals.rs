@@ -54,6 +54,7 @@ const DELIVERY: &[&str] = &[
     "az webapp",
     "az containerapp",
     "az ml online-deployment",
+    "az ml model deploy",
     "az ml batch-deployment",
     "az ml online-endpoint create",
     "aws lambda update-function",
@@ -85,8 +86,8 @@ const DOCS_DEPLOYMENT: &[&str] = &["gh-deploy", "deploy-pages", "gh-pages", "pag
 
 /// How `ci` (a pipeline, a script, a job spec) delivers the application, if it does. An image
 /// built and not pushed delivers nothing (`docker build -t app-deploy .`); nor does a
-/// documentation site (`mkdocs gh-deploy`); the word `deploy` counts as a command or a job, not
-/// inside a name (`some-deploy-name`).
+/// documentation site (`mkdocs gh-deploy`); the word `deploy` counts as a command, a script or
+/// a job, not inside a name (`some-deploy-name`) or as the name of a stage.
 pub(super) fn delivers(ci: &Source<'_>) -> Option<&'static str> {
     if ci.has("build-push-action") && !ci.has("push: false") {
         return Some("build-push-action");
@@ -98,17 +99,41 @@ pub(super) fn delivers(ci: &Source<'_>) -> Option<&'static str> {
 }
 
 /// Whether `deploy` is a command, a job or a script of `ci`: a word that starts `deploy` with no
-/// `-`, `_` or `.` before it, outside a documentation deployment.
-fn deploys_by_word(ci: &Source<'_>) -> bool {
+/// `-`, `_` or `.` before it and no `/` after it (a directory), outside a documentation
+/// deployment and the names of stages.
+pub(super) fn deploys_by_word(ci: &Source<'_>) -> bool {
     if !ci.has("deploy") {
         return false;
     }
     let bytes = ci.code.as_bytes();
     ci.code.match_indices("deploy").any(|(start, _)| {
+        let line_start = ci.code[..start].rfind('\n').map_or(0, |index| index + 1);
+        let line_end = ci.code[start..]
+            .find('\n')
+            .map_or(ci.code.len(), |index| start + index);
+        let line = ci.code[line_start..line_end]
+            .trim()
+            .trim_start_matches("- ");
+        // The name of a stage, a job or an environment says what it is for, not what it does;
+        // so does a key of its own (`deploy:`, a job whose commands say what it does).
+        let names_a_stage = ["stage:", "stages:", "job:", "dependson:", "environment:"]
+            .iter()
+            .any(|key| line.starts_with(key));
+        let bare_key = line.ends_with(':') && !line.contains(' ');
+        if names_a_stage || bare_key {
+            return false;
+        }
         let before = start.checked_sub(1).map(|index| bytes[index]);
         let starts_a_word = before.is_none_or(|byte| {
             !byte.is_ascii_alphanumeric() && !matches!(byte, b'-' | b'_' | b'.')
         });
+        let rest = &ci.code[start + "deploy".len()..];
+        let word_end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+            .unwrap_or(rest.len());
+        if rest[word_end..].starts_with('/') {
+            return false;
+        }
         let token_start = ci.code[..start]
             .rfind(|c: char| c.is_whitespace())
             .map_or(0, |index| index + 1);

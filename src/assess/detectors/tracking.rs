@@ -63,7 +63,7 @@ const TRACKING_CALLS: &[&str] = &[
     "experiment(",
     "task.init",
     "live(",
-    "run(",
+    "= run(",
     "run.log",
     "track(",
 ];
@@ -172,7 +172,7 @@ pub(in crate::assess) fn experiments_tracked(repo: &Repo<'_>) -> Found {
 /// Signs in code that models are versioned: a registry, tracked artifacts.
 const MODEL_VERSIONING: &[(&str, &str)] = &[
     (
-        "register_model",
+        "register_model(",
         "registers models in the MLflow model registry",
     ),
     (

@@ -71,37 +71,53 @@ const PIPELINE_STARTS: &[(&str, &str)] = &[
     ("jobs.submit(", "runs a Databricks job"),
 ];
 
-/// How `source` (a CI pipeline, a script, a job spec) trains, if it does.
+/// How `source` (a CI pipeline, a script, a job spec) trains, if it does: a command that
+/// trains, or the word.
 pub(super) fn trains_by_command(source: &Source<'_>) -> Option<&'static str> {
-    if let Some((_, detail)) = TRAINING_COMMANDS
+    training_command(source).or_else(|| trains_by_word(source))
+}
+
+/// A command of `source` that trains whatever it is called.
+fn training_command(source: &Source<'_>) -> Option<&'static str> {
+    TRAINING_COMMANDS
         .iter()
         .find(|(command, _)| source.has(command))
-    {
-        return Some(detail);
-    }
+        .map(|(_, detail)| *detail)
+}
+
+/// `train` as a word of `source` (`python train.py`, `make train`, `--training-data`).
+fn trains_by_word(source: &Source<'_>) -> Option<&'static str> {
     source.has_word_start("train").then_some("trains the model")
 }
 
 /// How the Python module `source` starts a managed training pipeline or job, if it does:
-/// a SageMaker pipeline is started by `.start()` on a pipeline of `sagemaker.workflow`.
+/// a SageMaker pipeline is started by `.start()` on a pipeline of `sagemaker.workflow`, or
+/// created or updated (`upsert`) and started.
 pub(super) fn starts_a_pipeline(source: &Source<'_>) -> Option<&'static str> {
     if let Some((_, detail)) = PIPELINE_STARTS.iter().find(|(call, _)| source.has(call)) {
         return Some(detail);
     }
-    (source.imports("sagemaker.workflow") && source.has(".start("))
-        .then_some("starts a SageMaker pipeline")
+    let sagemaker = source.imports("sagemaker.workflow") || source.has(".upsert(");
+    (sagemaker && source.has(".start(")).then_some("starts a SageMaker pipeline")
 }
 
 /// How the CI pipeline `ci` trains, directly or through what it runs, said with the file
 /// it was seen in.
+///
+/// What a pipeline runs says more than the words it uses: a training command first, then the
+/// training modules it runs, and only then the word `train`.
 pub(super) fn pipeline_trains(repo: &Repo<'_>, ci: &Source<'_>) -> Option<String> {
-    if let Some((detail, via)) = repo.find_in_pipeline(ci, trains_by_command) {
+    if let Some((detail, via)) = repo.find_in_pipeline(ci, training_command) {
         return Some(through(detail, via));
     }
-    repo.reached_modules(ci).find_map(|module| {
+    let by_module = repo.reached_modules(ci).find_map(|module| {
         let detail = starts_a_pipeline(module)
             .or_else(|| is_training_code(module).then_some("runs the training code"))?;
         Some(through(detail, Some(module.path)))
+    });
+    by_module.or_else(|| {
+        repo.find_in_pipeline(ci, trains_by_word)
+            .map(|(detail, via)| through(detail, via))
     })
 }
 

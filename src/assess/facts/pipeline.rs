@@ -240,7 +240,11 @@ const NOT_COMMANDS: &[&str] = &[
 pub(super) fn commands(code: &str) -> String {
     let mut kept = String::with_capacity(code.len());
     let mut skipping_below: Option<usize> = None;
+    let mut previous_key = "";
     for line in code.lines() {
+        // An agent pool's name (`pool:` then `name: gpu-agents`) says where a job runs.
+        let names_a_pool = previous_key == "pool:";
+        previous_key = line.trim();
         let trimmed = line.trim_start();
         let indent = line.len() - trimmed.len();
         if let Some(block_indent) = skipping_below {
@@ -254,7 +258,11 @@ pub(super) fn commands(code: &str) -> String {
             skipping_below = None;
         }
         let key = trimmed.strip_prefix("- ").unwrap_or(trimmed);
-        if let Some(not_command) = NOT_COMMANDS.iter().find(|prefix| key.starts_with(**prefix)) {
+        if let Some(not_command) = NOT_COMMANDS
+            .iter()
+            .find(|prefix| key.starts_with(**prefix))
+            .filter(|_| !names_a_pool)
+        {
             // The item's own indentation: what is below belongs to the key.
             let key_indent = indent + (trimmed.len() - key.len());
             // `- name: x` starts an item whose other keys (`run:`) are commands.

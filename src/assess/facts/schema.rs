@@ -40,12 +40,12 @@ pub(super) fn provider_by_content(text: &str) -> Option<Provider> {
         .iter()
         .any(|key| top(key));
     if has_work && azure_only && !top("on") {
-        // A template: only parameters and work, run where a pipeline includes it.
-        let template_only = top("parameters")
-            && !["trigger", "pr", "pool", "schedules", "resources", "name"]
-                .iter()
-                .any(|key| top(key));
-        return (!template_only).then_some(Provider::AzurePipelines);
+        // A template (steps, jobs or stages, maybe parameters and variables) runs only where a
+        // pipeline includes it; a pipeline says when it runs or where.
+        let runs_by_itself = ["trigger", "pr", "pool", "schedules", "resources", "extends"]
+            .iter()
+            .any(|key| top(key));
+        return runs_by_itself.then_some(Provider::AzurePipelines);
     }
     let cloud_build = shape.cloud_build_steps || (shape.image_named_steps && shape.step_arguments);
     if top("steps") && cloud_build && !top("jobs") && !top("on") {
@@ -215,6 +215,10 @@ mod tests {
         // A step template, included by a pipeline that reads it there.
         check(
             "parameters:\n  - name: pipeline_file\n    type: string\nsteps:\n  - task: AzureCLI@2\n    inputs:\n      inlineScript: az ml job create --file ${{ parameters.pipeline_file }}\n",
+            None,
+        );
+        check(
+            "steps:\n  - script: az extension add -n ml -y\n    displayName: Install the Azure ML CLI\n",
             None,
         );
         check(
