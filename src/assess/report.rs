@@ -241,9 +241,9 @@ pub(crate) fn write_explanation(
             listed = format!("{listed}, and {more} more");
         }
         if read.count == 0 {
-            writeln!(out, "  0 {}", read.what)?;
+            writeln!(out, "  {}: none", read.what)?;
         } else {
-            writeln!(out, "  {} {}: {listed}", read.count, read.what)?;
+            writeln!(out, "  {}: {} ({listed})", read.what, read.count)?;
         }
     }
     let heading = if finding.met {

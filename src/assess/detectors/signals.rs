@@ -160,8 +160,11 @@ pub(super) fn looks_like_delivery(ci: &Source<'_>) -> Option<&'static str> {
     if ci.has("build-push-action") {
         return Some("builds an image with `push: false`: nothing is delivered");
     }
-    (ci.has("docker build") || ci.has("deploy"))
-        .then_some("builds an image or names a deployment without pushing or deploying it")
+    if ci.has("docker build") {
+        return Some("builds an image (docker build) and never pushes it: nothing is delivered");
+    }
+    ci.has("deploy")
+        .then_some("says `deploy` only in a name, a stage or a directory: nothing is deployed")
 }
 
 pub(super) const HTTP_CLIENTS: &[&str] = &[
