@@ -93,9 +93,56 @@ pub(crate) struct Assessment {
     /// How many files were read for evidence.
     files_read: usize,
     problems: Vec<Problem>,
+    /// The module that serves the team's application (a FastAPI or Flask app), if there is one.
+    app_entry_point: Option<String>,
+}
+
+/// The team's own files for roles the templates also fill: an adoption leaves them the team's
+/// instead of adding a second file for the same role.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Roles {
+    /// The module that serves the application.
+    pub(crate) app: Option<String>,
+    /// What gathers the data: a DVC pipeline or import, an ingest module.
+    pub(crate) data: Option<String>,
+    /// A CI pipeline that runs the tests.
+    pub(crate) tests_ci: Option<String>,
 }
 
 impl Assessment {
+    /// The team's files for the roles the templates fill, from what the assessment found.
+    pub(crate) fn roles(&self) -> Roles {
+        let evidence_of = |id: &str| {
+            self.findings
+                .iter()
+                .find(|finding| finding.criterion.id == id)
+                .map(|finding| finding.evidence.as_slice())
+                .unwrap_or_default()
+        };
+        // A DVC pipeline is the data pipeline, whatever modules its stages run.
+        let gathering = evidence_of("data-gathered-automatically");
+        let data = gathering
+            .iter()
+            .find(|evidence| evidence.path.ends_with("dvc.yaml"))
+            .or_else(|| {
+                gathering.iter().find(|evidence| {
+                    Path::new(&evidence.path)
+                        .extension()
+                        .is_some_and(|extension| extension == "py")
+                })
+            })
+            .map(|evidence| evidence.path.clone());
+        let tests_ci = evidence_of("app-ci-cd")
+            .iter()
+            .find(|evidence| evidence.detail.contains("runs the tests"))
+            .map(|evidence| evidence.path.clone());
+        Roles {
+            app: self.app_entry_point.clone(),
+            data,
+            tests_ci,
+        }
+    }
+
     /// The next level and the criteria it requires that do not hold, or `None` at the top.
     fn next_level_missing(&self) -> Option<(u8, Vec<&Finding>)> {
         let next = self
@@ -166,6 +213,7 @@ fn assess(files: &[ScannedFile]) -> Assessment {
         findings,
         files_read: repo.n_sources(),
         problems: problems(files),
+        app_entry_point: repo.app_entry_point(),
     }
 }
 

@@ -69,6 +69,15 @@ impl<'a> Repo<'a> {
         self.sources.len()
     }
 
+    /// The module that creates the application's web app (FastAPI, Flask), the one nearest the
+    /// root if there are several.
+    pub(super) fn app_entry_point(&self) -> Option<String> {
+        self.modules()
+            .filter(|module| module.has("fastapi(") || module.has("flask(__name__"))
+            .min_by_key(|module| (module.path.matches('/').count(), module.path))
+            .map(|module| module.path.to_owned())
+    }
+
     /// The files `ci` reaches, in the order found: scripts, job specs, templates, pipelines and
     /// Python modules it runs.
     fn reached<'s>(&'s self, ci: &Source<'_>) -> impl Iterator<Item = &'s Source<'a>> {
