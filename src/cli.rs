@@ -235,6 +235,16 @@ pub(crate) struct AssessArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t)]
     pub(crate) format: Format,
+
+    /// Explain how the verdict on one criterion was reached: which files were read, which
+    /// signals counted, which were rejected and why (the JSON report always has all of it)
+    #[arg(long, value_name = "CRITERION", value_parser = criterion_parser())]
+    pub(crate) explain: Option<String>,
+}
+
+/// The criterion ids `--explain` takes.
+fn criterion_parser() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(crate::assess::criterion_ids())
 }
 
 #[derive(Debug, Args)]

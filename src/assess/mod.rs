@@ -9,10 +9,15 @@
 //! - `facts`: what one file is and says (kind, test or not, code without comments, imports,
 //!   CI triggers, Makefile targets).
 //! - `detectors`: the facts of every file to evidence, one detector per criterion, by level.
-//! - `report`: an assessment as text or JSON; `recorded`: the level the manifest records.
+//! - `report`: an assessment as text or JSON, or one criterion explained; `recorded`: the level
+//!   the manifest records.
+//!
+//! Beside the criteria, an assessment reports problems: files that still hold conflict markers
+//! from a merge never resolved (an adoption or upgrade leaves them), which no criterion should
+//! be read through.
 //!
 //! The rest of the crate sees only this facade: [`assess_repository`], [`recorded_level`],
-//! [`write_text`] and [`write_json`].
+//! [`criterion_ids`], [`write_text`], [`write_explanation`] and [`write_json`].
 
 mod criteria;
 mod detectors;
@@ -32,7 +37,7 @@ use facts::Kind;
 use scan::ScannedFile;
 
 pub(crate) use recorded::{Recorded, recorded_level};
-pub(crate) use report::{write_json, write_text};
+pub(crate) use report::{write_explanation, write_json, write_text};
 
 /// The title of the criterion `id`, such as `CI/CD for the application`, if there is one.
 pub(crate) fn criterion_title(id: &str) -> Option<&'static str> {
@@ -42,11 +47,24 @@ pub(crate) fn criterion_title(id: &str) -> Option<&'static str> {
         .map(|criterion| criterion.title)
 }
 
-/// A file that shows (part of) a criterion, and what it shows.
+/// Every criterion id, in level order.
+pub(crate) fn criterion_ids() -> impl Iterator<Item = &'static str> {
+    criteria::ALL.iter().map(|criterion| criterion.id)
+}
+
+/// A file that shows (part of) a criterion, and what it shows; or, rejected, why it does not.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 struct Evidence {
     path: String,
     detail: String,
+}
+
+/// What a detector read of one kind: how many files, and the first few.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+struct Read {
+    what: &'static str,
+    count: usize,
+    sample: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -54,6 +72,16 @@ struct Finding {
     criterion: &'static Criterion,
     met: bool,
     evidence: Vec<Evidence>,
+    /// Signals that looked like evidence and were rejected, with why.
+    rejected: Vec<Evidence>,
+    read: Vec<Read>,
+}
+
+/// A file that needs attention before its evidence can be trusted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+struct Problem {
+    path: String,
+    problem: &'static str,
 }
 
 /// What an assessment found: the level reached and the findings behind it.
@@ -62,11 +90,59 @@ pub(crate) struct Assessment {
     pub(crate) level: u8,
     /// One per criterion, in the order of `criteria::ALL`.
     findings: Vec<Finding>,
-    /// How many files were read.
+    /// How many files were read for evidence.
     files_read: usize,
+    problems: Vec<Problem>,
+    /// The module that serves the team's application (a FastAPI or Flask app), if there is one.
+    app_entry_point: Option<String>,
+}
+
+/// The team's own files for roles the templates also fill: an adoption leaves them the team's
+/// instead of adding a second file for the same role.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Roles {
+    /// The module that serves the application.
+    pub(crate) app: Option<String>,
+    /// What gathers the data: a DVC pipeline or import, an ingest module.
+    pub(crate) data: Option<String>,
+    /// A CI pipeline that runs the tests.
+    pub(crate) tests_ci: Option<String>,
 }
 
 impl Assessment {
+    /// The team's files for the roles the templates fill, from what the assessment found.
+    pub(crate) fn roles(&self) -> Roles {
+        let evidence_of = |id: &str| {
+            self.findings
+                .iter()
+                .find(|finding| finding.criterion.id == id)
+                .map(|finding| finding.evidence.as_slice())
+                .unwrap_or_default()
+        };
+        // A DVC pipeline is the data pipeline, whatever modules its stages run.
+        let gathering = evidence_of("data-gathered-automatically");
+        let data = gathering
+            .iter()
+            .find(|evidence| evidence.path.ends_with("dvc.yaml"))
+            .or_else(|| {
+                gathering.iter().find(|evidence| {
+                    Path::new(&evidence.path)
+                        .extension()
+                        .is_some_and(|extension| extension == "py")
+                })
+            })
+            .map(|evidence| evidence.path.clone());
+        let tests_ci = evidence_of("app-ci-cd")
+            .iter()
+            .find(|evidence| evidence.detail.contains("runs the tests"))
+            .map(|evidence| evidence.path.clone());
+        Roles {
+            app: self.app_entry_point.clone(),
+            data,
+            tests_ci,
+        }
+    }
+
     /// The next level and the criteria it requires that do not hold, or `None` at the top.
     fn next_level_missing(&self) -> Option<(u8, Vec<&Finding>)> {
         let next = self
@@ -89,20 +165,38 @@ pub(crate) fn assess_repository(root: &Path) -> anyhow::Result<Assessment> {
     Ok(assess(&files))
 }
 
-/// Whether `assess` reads the file at `path`: code, notebooks, CI, containers, DVC and configuration.
+/// Whether `assess` reads the file at `path`: code, notebooks, CI, containers, DVC and
+/// configuration; and the files at the top of the repository, whatever they are, for conflict
+/// markers (`README.md`, `.gitignore`), which an adoption may leave there.
 fn wanted(path: &str) -> bool {
-    Kind::of(path).is_some()
+    Kind::of(path).is_some() || !path.contains('/')
+}
+
+/// Files holding conflict markers.
+fn problems(files: &[ScannedFile]) -> Vec<Problem> {
+    files
+        .iter()
+        .filter(|file| file.text.contains("<<<<<<<"))
+        .filter(|file| crate::upgrade::has_conflict_markers(file.text.as_bytes()))
+        .map(|file| Problem {
+            path: file.path.clone(),
+            problem: "holds conflict markers (`<<<<<<<`, `=======`, `>>>>>>>`) from a merge never \
+                      resolved: resolve them, then assess again",
+        })
+        .collect()
 }
 
 /// Assesses the files of a repository.
 fn assess(files: &[ScannedFile]) -> Assessment {
     let repo = Repo::new(files);
     let findings: Vec<Finding> = parallel_map(criteria::ALL, |criterion| {
-        let (met, evidence) = (criterion.detect)(&repo).into_evidence();
+        let (met, evidence, rejected, read) = (criterion.detect)(&repo).into_parts();
         Finding {
             criterion,
             met,
             evidence,
+            rejected,
+            read,
         }
     });
     let level = (1..=criteria::max_level())
@@ -117,7 +211,9 @@ fn assess(files: &[ScannedFile]) -> Assessment {
     Assessment {
         level,
         findings,
-        files_read: files.len(),
+        files_read: repo.n_sources(),
+        problems: problems(files),
+        app_entry_point: repo.app_entry_point(),
     }
 }
 

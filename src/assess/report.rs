@@ -1,13 +1,15 @@
 //! An assessment as a report: text for people, with the evidence for every criterion, what the
 //! next level is missing and the people checklist; or the JSON documented in the README, for
-//! scripts. Writing only: what is printed where is the caller's choice.
+//! scripts; or one criterion explained (`--explain`): what was read, which signals counted,
+//! which were rejected and why. Files holding conflict markers are reported first, as problems.
+//! Writing only: what is printed where is the caller's choice.
 
 use std::io::Write;
 
 use serde::Serialize;
 
 use super::criteria::{self, Dimension};
-use super::{Assessment, Evidence, Finding, Recorded};
+use super::{Assessment, Evidence, Finding, Problem, Read, Recorded};
 use crate::project::manifest::MANIFEST_PATH;
 
 /// Version of the JSON report; bumped on any change that is not an addition.
@@ -37,6 +39,8 @@ struct JsonReport<'a> {
     manifest_error: Option<&'a str>,
     next_level: Option<JsonNextLevel>,
     files_read: usize,
+    /// Files that need attention: conflict markers left by a merge.
+    problems: &'a [Problem],
     criteria: Vec<JsonCriterion<'a>>,
     people: Vec<JsonPeople>,
 }
@@ -57,6 +61,10 @@ struct JsonCriterion<'a> {
     met: bool,
     evidence: &'a [Evidence],
     to_satisfy: Option<&'static str>,
+    /// Signals that looked like evidence and did not count, with why.
+    rejected: &'a [Evidence],
+    /// What the detector read.
+    read: &'a [Read],
 }
 
 #[derive(Serialize)]
@@ -90,6 +98,7 @@ fn json_report<'a>(
                 missing: missing.iter().map(|finding| finding.criterion.id).collect(),
             }),
         files_read: assessment.files_read,
+        problems: &assessment.problems,
         criteria: assessment
             .findings
             .iter()
@@ -101,6 +110,8 @@ fn json_report<'a>(
                 met: finding.met,
                 evidence: &finding.evidence,
                 to_satisfy: (!finding.met).then_some(finding.criterion.to_satisfy),
+                rejected: &finding.rejected,
+                read: &finding.read,
             })
             .collect(),
         people: criteria::PEOPLE
@@ -134,6 +145,7 @@ pub(crate) fn write_text(
         }
         Recorded::Unreadable(error) => writeln!(out, "recorded level: unknown, {error}")?,
     }
+    write_problems(out, &assessment.problems)?;
     for level in 1..=criteria::max_level() {
         writeln!(out)?;
         writeln!(
@@ -173,6 +185,100 @@ pub(crate) fn write_text(
     )?;
     for (level, item) in criteria::PEOPLE {
         writeln!(out, "  [ ] level {level}: {item}")?;
+    }
+    Ok(())
+}
+
+fn write_problems(out: &mut impl Write, problems: &[Problem]) -> std::io::Result<()> {
+    if problems.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "{RED}problems:{RED:#}")?;
+    for problem in problems {
+        writeln!(out, "  {}: {}", problem.path, problem.problem)?;
+    }
+    Ok(())
+}
+
+/// Writes how the verdict on criterion `id` was reached: what was read, the signals that
+/// counted (or went some of the way), the signals rejected and why. `id` is a known id.
+pub(crate) fn write_explanation(
+    out: &mut impl Write,
+    path: &str,
+    assessment: &Assessment,
+    id: &str,
+) -> std::io::Result<()> {
+    let Some(finding) = assessment
+        .findings
+        .iter()
+        .find(|finding| finding.criterion.id == id)
+    else {
+        return Ok(());
+    };
+    let criterion = finding.criterion;
+    let verdict = if finding.met {
+        format!("{GREEN}holds{GREEN:#}")
+    } else {
+        format!("{RED}does not hold{RED:#}")
+    };
+    writeln!(
+        out,
+        "{BOLD}`{path}`: {} ({}, level {}, {}){BOLD:#} {verdict}",
+        criterion.title,
+        criterion.id,
+        criterion.level,
+        criterion.dimension.label()
+    )?;
+    write_problems(out, &assessment.problems)?;
+    writeln!(out, "{BOLD}read{BOLD:#}")?;
+    if finding.read.is_empty() {
+        writeln!(out, "  nothing")?;
+    }
+    for read in &finding.read {
+        let mut listed = read.sample.join(", ");
+        if read.count > read.sample.len() {
+            let more = read.count - read.sample.len();
+            listed = format!("{listed}, and {more} more");
+        }
+        if read.count == 0 {
+            writeln!(out, "  {}: none", read.what)?;
+        } else {
+            writeln!(out, "  {}: {} ({listed})", read.what, read.count)?;
+        }
+    }
+    let heading = if finding.met {
+        "signals that count"
+    } else {
+        "signals found, not enough"
+    };
+    write_evidence_list(out, heading, &finding.evidence)?;
+    write_evidence_list(out, "signals rejected, and why", &finding.rejected)?;
+    if finding.met {
+        writeln!(
+            out,
+            "{BOLD}verdict{BOLD:#}\n  holds: the signals above show it"
+        )?;
+    } else {
+        writeln!(
+            out,
+            "{BOLD}verdict{BOLD:#}\n  does not hold; to satisfy: {}",
+            criterion.to_satisfy
+        )?;
+    }
+    Ok(())
+}
+
+fn write_evidence_list(
+    out: &mut impl Write,
+    heading: &str,
+    list: &[Evidence],
+) -> std::io::Result<()> {
+    writeln!(out, "{BOLD}{heading}{BOLD:#}")?;
+    if list.is_empty() {
+        writeln!(out, "  none")?;
+    }
+    for evidence in list {
+        writeln!(out, "  {}: {}", evidence.path, evidence.detail)?;
     }
     Ok(())
 }

@@ -2,7 +2,8 @@
 //! every criterion, what the next level is missing, and the people dimension as a checklist.
 //!
 //! Glue: the arguments to an assessment and the recorded level (`assess`), printed as text or
-//! as the JSON documented in the README. Any level, 0 included, is a successful assessment.
+//! as the JSON documented in the README, or one criterion explained (`--explain`). Any level,
+//! 0 included, is a successful assessment.
 
 use std::path::Path;
 
@@ -18,9 +19,10 @@ pub(crate) fn run(args: &AssessArgs) -> anyhow::Result<ExitStatus> {
     let recorded = assess::recorded_level(root);
     let shown = root.display().to_string();
     let mut out = anstream::stdout().lock();
-    match args.format {
-        Format::Json => assess::write_json(&mut out, &shown, &assessment, &recorded),
-        Format::Text => assess::write_text(&mut out, &shown, &assessment, &recorded),
+    match (args.format, &args.explain) {
+        (Format::Json, _) => assess::write_json(&mut out, &shown, &assessment, &recorded),
+        (Format::Text, Some(id)) => assess::write_explanation(&mut out, &shown, &assessment, id),
+        (Format::Text, None) => assess::write_text(&mut out, &shown, &assessment, &recorded),
     }
     .context("cannot print the report")?;
     Ok(ExitStatus::Success)

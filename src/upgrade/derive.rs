@@ -1,9 +1,11 @@
 //! Answers for a repository that `mlops new` did not make, derived from what it already says.
 //!
 //! The project name, description, author and Python version come from `pyproject.toml`
-//! (`[project]`), `setup.cfg` (`[metadata]`) or `setup.py` (`name="..."`), in that order; the
-//! package name from the one package under `src/` or at the top level. Everything not found is
-//! left to flags, prompts and defaults (`answers`). Pure: the caller reads the files.
+//! (`[project]`), `setup.cfg` (`[metadata]`) or `setup.py` (`name="..."`), in that order; without
+//! any, the project name is the last component of git's `origin` URL, else the repository's one
+//! package (a checkout's directory name says little: `repo`, `app`, a clone's rename). The package
+//! name is the one package under `src/` or at the top level. Everything not found is left to
+//! flags, prompts and defaults (`answers`). Pure: the caller reads the files.
 
 use std::collections::BTreeMap;
 
@@ -19,6 +21,8 @@ pub(super) struct Evidence<'a> {
     pub(super) packages: Vec<String>,
     /// The repository directory's name.
     pub(super) directory_name: &'a str,
+    /// The URL of git's `origin` remote, if there is one.
+    pub(super) origin_url: Option<&'a str>,
 }
 
 /// Answer key to value, for every answer the repository determines.
@@ -88,14 +92,47 @@ pub(super) fn derive(evidence: &Evidence<'_>) -> BTreeMap<AnswerKey, String> {
         );
     }
 
+    put(
+        AnswerKey::ProjectName,
+        evidence.origin_url.and_then(repository_name),
+    );
     let name = found
         .get(&AnswerKey::ProjectName)
         .cloned()
         .unwrap_or_else(|| evidence.directory_name.to_owned());
-    if let Some(package) = package_for(&evidence.packages, &name) {
+    let package = package_for(&evidence.packages, &name).or_else(|| {
+        // The directory's name found no package; the only package names the project.
+        let names = package_names(&evidence.packages);
+        (names.len() == 1).then(|| names[0].to_owned())
+    });
+    if let Some(package) = package {
+        found
+            .entry(AnswerKey::ProjectName)
+            .or_insert_with(|| package.clone());
         found.entry(AnswerKey::PackageName).or_insert(package);
     }
     found
+}
+
+/// The repository's name in a remote URL: its last component without `.git`
+/// (`git@github.com:acme/churn-model.git` and `https://github.com/acme/churn-model` give
+/// `churn-model`).
+fn repository_name(url: &str) -> Option<String> {
+    let last = url
+        .trim_end_matches('/')
+        .rsplit(['/', ':'])
+        .next()?
+        .trim_end_matches(".git");
+    (!last.is_empty()).then(|| last.to_owned())
+}
+
+/// The names of the packages, `tests` and the layout's `src` left out.
+fn package_names(packages: &[String]) -> Vec<&str> {
+    packages
+        .iter()
+        .map(|package| package.rsplit('/').next().unwrap_or(package))
+        .filter(|name| *name != "tests" && *name != "src")
+        .collect()
 }
 
 /// The package the project already has: the only one, or the one named like the project.
@@ -119,7 +156,7 @@ fn package_for(packages: &[String], project_name: &str) -> Option<String> {
         .iter()
         .filter(|package| !package.contains('/'))
         .map(String::as_str)
-        .filter(|name| *name != "tests")
+        .filter(|name| *name != "tests" && *name != "src")
         .collect();
     (top_level.len() == 1).then(|| top_level[0].to_owned())
 }
@@ -246,6 +283,51 @@ authors = [{ name = "Ada", email = "ada@example.com" }]
                 ("description", "Scores things"),
                 ("project_name", "scoring"),
             ],
+        );
+    }
+
+    #[test]
+    fn without_metadata_the_name_comes_from_the_remote_or_the_package() {
+        check(
+            &Evidence {
+                packages: vec!["churn".to_owned(), "tests".to_owned()],
+                directory_name: "checkout",
+                origin_url: Some("git@github.com:acme/churn-model.git"),
+                ..Evidence::default()
+            },
+            &[("package_name", "churn"), ("project_name", "churn-model")],
+        );
+        check(
+            &Evidence {
+                packages: vec!["src/fraud_detection".to_owned()],
+                directory_name: "repo",
+                origin_url: Some("https://gitlab.com/acme/ml/fraud-detection/"),
+                ..Evidence::default()
+            },
+            &[
+                ("package_name", "fraud_detection"),
+                ("project_name", "fraud-detection"),
+            ],
+        );
+        // No remote: the one package, not the directory's name.
+        check(
+            &Evidence {
+                packages: vec!["recsys".to_owned(), "tests".to_owned()],
+                directory_name: "repo",
+                ..Evidence::default()
+            },
+            &[("package_name", "recsys"), ("project_name", "recsys")],
+        );
+        // Metadata wins over the remote; `src/__init__.py` is a layout, not a package.
+        check(
+            &Evidence {
+                setup_py: Some("setup(name='churn')"),
+                packages: vec!["src".to_owned()],
+                directory_name: "repo",
+                origin_url: Some("https://github.com/acme/other.git"),
+                ..Evidence::default()
+            },
+            &[("project_name", "churn")],
         );
     }
 

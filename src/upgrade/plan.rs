@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::action::Action;
+use super::adoption;
 use super::base::{Base, BaseSource, base_store_path};
 use super::merge::{self, Labels, Merged, Strategy};
 use crate::level::Level;
@@ -219,13 +220,21 @@ pub(crate) fn plan(input: &StepInput<'_>) -> Plan {
             theirs: format!("level {}", input.to),
         }
     };
-    let mut paths: BTreeSet<&RelPath> = input.manifest.files.keys().collect();
+    // A record an adoption made ahead of this step's level waits for its level (`adoption`).
+    let mut paths: BTreeSet<&RelPath> = input
+        .manifest
+        .files
+        .iter()
+        .filter(|(path, record)| !adoption::is_ahead(record) || input.theirs.get(path).is_some())
+        .map(|(path, _)| path)
+        .collect();
     paths.extend(input.theirs.paths());
 
     let mut changes = Vec::new();
     for path in paths {
         let record = input.manifest.files.get(path);
-        let base = record.map(|_| {
+        let ahead = record.filter(|record| adoption::is_ahead(record));
+        let base = record.filter(|_| ahead.is_none()).map(|_| {
             input.bases.get(path).cloned().unwrap_or(Base {
                 content: None,
                 source: BaseSource::Missing,
@@ -233,7 +242,20 @@ pub(crate) fn plan(input: &StepInput<'_>) -> Plan {
         });
         let ours = input.ours.get(path);
         let unread = ours.and_then(|ours| ours.unread);
-        let mut change = if let Some(reason) = unread {
+        let mut change = if let Some(record) =
+            ahead.filter(|record| record.ownership == Ownership::Seeded && unread.is_none())
+        {
+            let action = if ours.is_some() {
+                Action::Keep
+            } else {
+                Action::Unchanged
+            };
+            Change {
+                action,
+                reason: adoption::TEAMS_ROLE,
+                ..unchanged(path, record.ownership, None, ours)
+            }
+        } else if let Some(reason) = unread {
             let ownership = record.map_or(Ownership::Generated, |record| record.ownership);
             Change {
                 action: Action::Keep,
@@ -501,6 +523,15 @@ fn next_manifest(input: &StepInput<'_>, changes: &[Change]) -> Manifest {
             )
         })
         .collect();
+    // Records an adoption made ahead of this level wait for theirs.
+    manifest.files.extend(
+        input
+            .manifest
+            .files
+            .iter()
+            .filter(|(path, record)| adoption::is_ahead(record) && input.theirs.get(path).is_none())
+            .map(|(path, record)| (path.clone(), record.clone())),
+    );
     debug_assert!(changes.iter().all(
         |change| change.action != Action::Orphan || !manifest.files.contains_key(&change.path)
     ));

@@ -21,9 +21,11 @@ pub(super) fn templates_changed(recorded: &Manifest, rendered: &Tree) -> bool {
         .iter()
         .map(|(path, entry)| (path, entry.blob_id()))
         .collect();
+    // Records an adoption made ahead hold nothing generated.
     let recorded: BTreeSet<(&RelPath, String)> = recorded
         .files
         .iter()
+        .filter(|(_, record)| !super::adoption::is_ahead(record))
         .map(|(path, record)| (path, record.blob.clone()))
         .collect();
     generated != recorded

@@ -15,6 +15,9 @@ fn repository_from_fixture(test: &Test, shape: &str) -> std::path::PathBuf {
         .join(shape);
     let destination = test.path(shape);
     for (relative, content) in files(&source) {
+        if relative == "expected.toml" {
+            continue;
+        }
         let relative = if relative == "gitignore" {
             ".gitignore".to_owned()
         } else {
@@ -141,7 +144,9 @@ fn answers_come_from_pyproject_and_the_src_layout() {
     assert_eq!(answers["python_version"].as_str(), Some("3.12"));
     assert_eq!(answers["task"].as_str(), Some("regression"));
     assert!(after.contains_key("src/churn/train.py"));
-    // The team's empty `__init__.py` differs from the generated one: reported, kept inside markers.
+    // The team's empty `__init__.py` differs from the generated one: reported, and written with
+    // markers around both sides, the team's (empty) first. (A merge without a base once took the
+    // template's content as a clean merge, since an empty file is contained in any other.)
     output.code(3);
     assert!(
         output
@@ -150,9 +155,26 @@ fn answers_come_from_pyproject_and_the_src_layout() {
         "{}",
         output.stdout
     );
+    let init = std::str::from_utf8(&after["src/churn/__init__.py"]).unwrap();
+    assert!(
+        init.starts_with("<<<<<<< yours\n||||||| level 0\n=======\n"),
+        "{init}"
+    );
+    assert!(init.trim_end().ends_with(">>>>>>> level 1"), "{init}");
     // pyproject.toml differs too, and is never overwritten.
     let pyproject = std::str::from_utf8(&after["pyproject.toml"]).unwrap();
     assert!(pyproject.contains("<<<<<<< yours") && pyproject.contains("name = \"churn-model\""));
+    // `mlops assess` names the files the adoption left with conflict markers.
+    let assessed = test.run_in("mlops", &["assess", "--format", "json"], &root, &[]);
+    assessed.success();
+    let report: serde_json::Value = serde_json::from_str(&assessed.stdout).unwrap();
+    let problems: Vec<&str> = report["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|problem| problem["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(problems, ["pyproject.toml", "src/churn/__init__.py"]);
 }
 
 #[test]
@@ -281,4 +303,142 @@ fn a_repository_with_code_that_is_not_ascii_is_adopted() {
     let report: serde_json::Value = serde_json::from_str(&output.stdout).unwrap();
     assert_eq!(report["adopted_at_level"], 0);
     assert_eq!(files(&root), before, "the dry run wrote nothing");
+}
+
+/// A team's repository with its package at the top level, its own FastAPI app, a DVC pipeline
+/// that gathers the data, a GitLab pipeline that runs the tests, and an `origin` remote.
+fn teams_repository(test: &Test) -> std::path::PathBuf {
+    let root = test.path("checkout");
+    let write = |relative: &str, content: &str| {
+        let path = root.join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    };
+    write("churn/__init__.py", "");
+    write(
+        "churn/fit.py",
+        "from sklearn.linear_model import LogisticRegression\n\ndef fit(frame):\n    return LogisticRegression().fit(frame[['a']], frame['y'])\n",
+    );
+    write(
+        "churn/download.py",
+        "import requests\n\nopen('data/raw.csv', 'wb').write(requests.get(URL, timeout=60).content)\n",
+    );
+    write(
+        "main.py",
+        "from fastapi import FastAPI\n\napp = FastAPI()\n\n@app.get('/health')\ndef health():\n    return {'ok': True}\n",
+    );
+    write(
+        "dvc.yaml",
+        "stages:\n  download:\n    cmd: python churn/download.py\n    outs: [data/raw.csv]\n",
+    );
+    write(".gitlab-ci.yml", "test:\n  script:\n    - pytest\n");
+    write(
+        "tests/test_fit.py",
+        "def test_fit():\n    assert fit is not None\n",
+    );
+    commit_everything(&root, "The team's repository");
+    let repository = git2::Repository::open(&root).unwrap();
+    repository
+        .remote("origin", "git@github.com:acme/churn-model.git")
+        .unwrap();
+    root
+}
+
+#[test]
+fn the_teams_package_and_files_for_the_same_roles_are_used_not_copied() {
+    let test = Test::new();
+    let root = teams_repository(&test);
+    let before = files(&root);
+    let output = test.run_in(
+        "mlops",
+        &[
+            "upgrade",
+            "--no-input",
+            "--set",
+            "task=classification",
+            "--format",
+            "json",
+        ],
+        &root,
+        &[],
+    );
+    output.code(3);
+    let report: serde_json::Value = serde_json::from_str(&output.stdout).unwrap();
+    let after = files(&root);
+    check_no_silent_change(&before, &after, &report, false);
+    // The package is the team's top-level `churn/`: no second `src/churn/`.
+    assert!(
+        after.keys().all(|path| !path.starts_with("src/")),
+        "{:?}",
+        after.keys()
+    );
+    assert!(after.contains_key("churn/data/__init__.py"));
+    let init = std::str::from_utf8(&after["churn/__init__.py"]).unwrap();
+    assert!(init.starts_with("<<<<<<< yours\n"), "{init}");
+    // The app, the data pipeline and the CI are the team's: the templates' are not added.
+    for path in ["main.py", "dvc.yaml", ".gitlab-ci.yml", "churn/download.py"] {
+        assert_eq!(after[path], before[path], "{path}");
+    }
+    for path in [
+        "churn/app.py",
+        "tests/test_app.py",
+        "churn/data/ingest.py",
+        "configs/ingest.yaml",
+        ".github/workflows/ci.yml",
+    ] {
+        assert!(!after.contains_key(path), "{path} was added");
+    }
+    let kept: Vec<(&str, &str)> = report["steps"][0]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|file| file["action"] == "keep")
+        .map(|file| {
+            (
+                file["path"].as_str().unwrap(),
+                file["moved_to"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            (".github/workflows/ci.yml", ".gitlab-ci.yml"),
+            ("configs/ingest.yaml", "dvc.yaml"),
+            ("src/churn/app.py", "main.py"),
+            ("src/churn/data/ingest.py", "dvc.yaml"),
+            ("tests/test_app.py", "main.py"),
+            ("tests/test_ingest.py", "dvc.yaml"),
+        ]
+    );
+    // Without metadata, the name is the remote's.
+    let manifest: toml::Table =
+        toml::from_str(std::str::from_utf8(&after[".mlops/manifest.toml"]).unwrap()).unwrap();
+    assert_eq!(
+        manifest["answers"]["project_name"].as_str(),
+        Some("churn-model")
+    );
+    assert_eq!(manifest["answers"]["package_name"].as_str(), Some("churn"));
+
+    // The next level's modules go into the team's package too, in a later run.
+    for path in report["conflicted_paths"].as_array().unwrap() {
+        let path = root.join(path.as_str().unwrap());
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, keep_yours(&text)).unwrap();
+    }
+    commit_everything(&root, "Resolve the adoption");
+    let update = test.run_in("mlops", &["update", "--check"], &root, &[]);
+    update.success();
+    let next = test.run_in("mlops", &["upgrade", "--format", "json"], &root, &[]);
+    let report: serde_json::Value = serde_json::from_str(&next.stdout).unwrap();
+    let after = files(&root);
+    assert!(
+        after.keys().all(|path| !path.starts_with("src/")),
+        "{:?}",
+        after.keys()
+    );
+    assert!(after.contains_key("churn/pipeline.py"), "{}", next.stdout);
+    assert_eq!(after["main.py"], before["main.py"]);
+    assert!(!after.contains_key("configs/ingest.yaml"));
+    assert_eq!(report["from_level"], 1);
 }

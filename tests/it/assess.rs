@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 use crate::support::{Output, Test, snapshot_settings};
 
+mod fixtures;
+
 const LEVEL_1: [&str; 4] = [
     "data-gathered-automatically",
     "app-unit-tests",
@@ -24,6 +26,7 @@ const LEVEL_2: [&str; 5] = [
 
 /// Copies `tests/fixtures/assess/<shape>` to `<work>/<shape>`. A fixture keeps its ignore file
 /// as `gitignore`, so that it does not apply to this repository; the copy gets its real name.
+/// Its `expected.toml`, the verdicts it is meant to get, is not part of the repository.
 fn copy_fixture(test: &Test, shape: &str) {
     let source = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/assess")
@@ -37,6 +40,13 @@ fn copy_dir(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
         let name = entry.file_name();
+        if name == "expected.toml"
+            && from
+                .parent()
+                .is_some_and(|parent| parent.ends_with("assess"))
+        {
+            continue;
+        }
         let target_name = if name == "gitignore" {
             ".gitignore".into()
         } else {
@@ -519,7 +529,10 @@ fn mkfifo(path: &Path) {
 fn fifos_devices_and_links_to_them_are_neither_waited_on_nor_read() {
     use std::os::unix::fs::symlink;
     let test = Test::new();
-    test.write("repo/tests/test_app.py", "def test_health():\n    pass\n");
+    test.write(
+        "repo/tests/test_app.py",
+        "def test_health():\n    assert health() == \"ok\"\n",
+    );
     mkfifo(&test.path("repo/train.py"));
     symlink("/dev/zero", test.path("repo/zero.py")).unwrap();
     symlink("/dev/urandom", test.path("repo/requirements.txt")).unwrap();
@@ -590,4 +603,90 @@ fn symbolic_links_out_of_the_repository_are_not_followed() {
     // The same files, not behind links, are at level 4.
     let original = json(&test.mlops(&["assess", "github-mlops-loop", "--format", "json"]));
     assert_eq!(original["level"], 4);
+}
+
+#[test]
+fn explain_says_what_was_read_counted_and_rejected() {
+    let test = Test::new();
+    copy_fixture(&test, "cookiecutter-ds-v2");
+    let delivery = test.mlops(&["assess", "cookiecutter-ds-v2", "--explain", "app-ci-cd"]);
+    delivery.success();
+    let tests = test.mlops(&[
+        "assess",
+        "cookiecutter-ds-v2",
+        "--explain",
+        "app-unit-tests",
+    ]);
+    tests.success();
+    // The image built without a push and the documentation site are rejected, with why.
+    assert!(
+        delivery.stdout.contains("builds an image"),
+        "{}",
+        delivery.stdout
+    );
+    assert!(
+        tests
+            .stdout
+            .contains("tests/test_data.py: 1 test, each skipped"),
+        "{}",
+        tests.stdout
+    );
+    snapshot_settings().bind(|| {
+        insta::assert_snapshot!("assess_explain_app_ci_cd", delivery.stdout);
+        insta::assert_snapshot!("assess_explain_app_unit_tests", tests.stdout);
+    });
+    // The JSON report carries the same, for every criterion.
+    let report = json(&test.mlops(&["assess", "cookiecutter-ds-v2", "--format", "json"]));
+    let unit_tests = &report["criteria"][1];
+    assert_eq!(unit_tests["id"], "app-unit-tests");
+    assert_eq!(unit_tests["rejected"][0]["path"], "tests/test_data.py");
+    assert_eq!(unit_tests["read"][0]["count"], 1);
+    let unknown = test.mlops(&["assess", "cookiecutter-ds-v2", "--explain", "tests"]);
+    unknown.code(2);
+    assert!(
+        unknown.stderr.contains("app-unit-tests"),
+        "{}",
+        unknown.stderr
+    );
+}
+
+#[test]
+fn files_holding_conflict_markers_are_reported_as_problems() {
+    let test = Test::new();
+    copy_fixture(&test, "flask-app-ci");
+    let clean = json(&test.mlops(&["assess", "flask-app-ci", "--format", "json"]));
+    assert_eq!(clean["problems"], serde_json::json!([]));
+    test.write(
+        "flask-app-ci/pyproject.toml",
+        "[project]\n<<<<<<< yours\nname = \"flask-app\"\n||||||| level 0\n=======\nname = \"flask-app-ci\"\n>>>>>>> level 1\n",
+    );
+    test.write(
+        "flask-app-ci/README.md",
+        "# App\n<<<<<<< yours\nOurs.\n=======\nTheirs.\n>>>>>>> level 1\n",
+    );
+    // A heading underlined with `=======` is no conflict.
+    test.write(
+        "flask-app-ci/docs/guide.py",
+        "TITLE = '''\nGuide\n=======\n'''\n",
+    );
+    let report = json(&test.mlops(&["assess", "flask-app-ci", "--format", "json"]));
+    let paths: Vec<&str> = report["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|problem| problem["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["README.md", "pyproject.toml"]);
+    assert_eq!(report["level"], clean["level"]);
+    let text = test.mlops(&["assess", "flask-app-ci"]);
+    text.success();
+    let lines: Vec<&str> = text.stdout.lines().take(5).collect();
+    assert_eq!(
+        lines[2..],
+        [
+            "problems:",
+            "  README.md: holds conflict markers (`<<<<<<<`, `=======`, `>>>>>>>`) from a merge never resolved: resolve them, then assess again",
+            "  pyproject.toml: holds conflict markers (`<<<<<<<`, `=======`, `>>>>>>>`) from a merge never resolved: resolve them, then assess again",
+        ]
+    );
 }

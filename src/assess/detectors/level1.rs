@@ -1,110 +1,21 @@
 //! Level 1, DevOps but no MLOps: data gathered automatically, unit tests of the application,
 //! integration tests of the model, and CI/CD for the application.
 
-use super::signals::{ORCHESTRATORS, defines_tests, is_scoring_name, runs_tests, targets_a_url};
-use super::{Found, Repo, pipeline};
-use crate::assess::facts::{Kind, Source};
+use super::signals::{
+    calls_a_deployed_model, defines_tests, delivers, is_scoring_name, looks_like_delivery,
+    runs_tests, targets_a_url,
+};
+use super::{Found, Repo, pipeline, through};
+use crate::assess::facts::Source;
 
-/// Words that start a part of a Python file's name (`ingest.py`, `download_data.py`,
-/// `fetcher.py`) when the file gathers data.
-const GATHERING_WORDS: &[&str] = &[
-    "ingest", "download", "fetch", "scrape", "crawl", "acquire", "etl",
-];
-
-/// Names of data-gathering files that take two words (`make_dataset.py`, `collect_data.py`).
-const GATHERING_NAMES: &[&str] = &[
-    "make_dataset",
-    "get_data",
-    "collect_data",
-    "extract_data",
-    "pull_data",
-    "import_data",
-    "load_raw",
-];
-
-/// How a Python file's name says it gathers data, if it does.
-fn gathering_name(stem: &str) -> Option<&'static str> {
-    let by_word = GATHERING_WORDS
-        .iter()
-        .copied()
-        .find(|word| stem.split(['_', '-']).any(|part| part.starts_with(word)));
-    by_word.or_else(|| {
-        GATHERING_NAMES
-            .iter()
-            .copied()
-            .find(|name| stem.contains(name))
-    })
-}
-
-/// Calls that read data from somewhere.
-const SOURCE_READS: &[&str] = &[
-    "read_csv",
-    "read_parquet",
-    "read_sql",
-    "read_json",
-    "read_excel",
-    "read_table",
-    "urlopen",
-    "urlretrieve",
-    "requests.",
-    "httpx.",
-    "boto3",
-    "s3fs",
-    "gcsfs",
-    "bigquery",
-    "snowflake",
-    "sqlalchemy",
-    "load_dataset",
-    "sklearn.datasets",
-    "kaggle",
-    "download",
-    "fetch_",
-    "load_",
-    "open(",
-];
-
-pub(in crate::assess) fn data_gathered_automatically(repo: &Repo<'_>) -> Found {
-    let mut found = Found::default();
-    for module in repo.modules() {
-        let stem = module.stem.as_str();
-        if let Some(name) = gathering_name(stem)
-            && let Some(read) = module.has_any(SOURCE_READS)
-        {
-            let read = read.trim_end_matches(['(', '.', '_']);
-            found.add(module, format!("{name} script, reads its source ({read})"));
-        } else if let Some(orchestrator) = module.imports_any(ORCHESTRATORS)
-            && ["ingest", "extract", "download", "fetch", "load"]
-                .iter()
-                .any(|word| module.has_word_start(word))
-        {
-            found.add(module, format!("{orchestrator} flow that loads data"));
-        }
-    }
-    for dvc in repo.of_kind(Kind::Dvc) {
-        if dvc.is_dvc_pointer() && dvc.has("deps:") && (dvc.has("repo:") || dvc.has("://")) {
-            found.add(dvc, "DVC import from a remote source");
-        } else if dvc.is_dvc_pipeline()
-            && [
-                "ingest",
-                "download",
-                "fetch",
-                "get_data",
-                "make_dataset",
-                "prepare",
-            ]
-            .iter()
-            .any(|word| dvc.has_word_start(word))
-        {
-            found.add(dvc, "DVC pipeline with a data-gathering stage");
-        }
-    }
-    found.met_if_any()
-}
+pub(in crate::assess) use super::gathering::data_gathered_automatically;
 
 pub(in crate::assess) fn app_unit_tests(repo: &Repo<'_>) -> Found {
     let mut found = Found::default();
+    found.reads("Python test modules", repo.tests());
+    reject_placeholders(repo, &mut found);
     for test in repo.tests().filter(|test| defines_tests(test)) {
-        let count = test.code.matches("def test").count();
+        let count = test.tests.real;
         let framework = if test.imports("unittest") || test.has("testcase") {
             "unittest"
         } else {
@@ -131,10 +42,28 @@ const MODEL_USE: &[&str] = &[
     "pyfunc.load_model",
 ];
 
+/// Test modules whose tests all test nothing, rejected with why.
+fn reject_placeholders(repo: &Repo<'_>, found: &mut Found) {
+    for test in repo.tests() {
+        if test.tests.real == 0 && test.tests.placeholders > 0 {
+            let n = test.tests.placeholders;
+            let plural = if n == 1 { "" } else { "s" };
+            found.reject(
+                test,
+                format!("{n} test{plural}, each skipped, expected to fail or a placeholder (`assert False`, `pass`)"),
+            );
+        }
+    }
+}
+
 pub(in crate::assess) fn model_integration_tests(repo: &Repo<'_>) -> Found {
     let mut found = Found::default();
+    found.reads("Python test modules", repo.tests());
+    reject_placeholders(repo, &mut found);
     for test in repo.tests().filter(|test| defines_tests(test)) {
-        if let Some(used) = test.has_any(MODEL_USE) {
+        if let Some(call) = calls_a_deployed_model(test) {
+            found.add(test, format!("exercises a deployed model ({call})"));
+        } else if let Some(used) = test.has_any(MODEL_USE) {
             let used = used.trim_end_matches('(');
             found.add(test, format!("exercises a model ({used})"));
         } else if let Some(module) = imported_scoring_module(test) {
@@ -143,7 +72,31 @@ pub(in crate::assess) fn model_integration_tests(repo: &Repo<'_>) -> Found {
             found.add(test, "exercises a deployed model");
         }
     }
+    // A pipeline that runs on changes and validates the model it trains against thresholds.
+    for ci in repo.ci().filter(|ci| ci.triggers.on_change) {
+        if let Some(validation) = repo
+            .reached_modules(ci)
+            .find(|module| validates_a_model(module))
+        {
+            found.add(
+                ci,
+                format!(
+                    "{}: validates the trained model against thresholds, through `{}`",
+                    pipeline(ci),
+                    validation.path
+                ),
+            );
+        }
+    }
     found.met_if_any()
+}
+
+/// Code that checks a trained model against thresholds: MLflow's model validation.
+fn validates_a_model(module: &Source<'_>) -> bool {
+    module.has("mlflow.evaluate(")
+        && ["validation_thresholds", "metricthreshold("]
+            .iter()
+            .any(|threshold| module.has(threshold))
 }
 
 /// The last component of a scoring module (`score`, `predict_model`, ...) that `test` imports.
@@ -154,57 +107,21 @@ fn imported_scoring_module<'s>(test: &'s Source<'_>) -> Option<&'s str> {
         .find(|module| is_scoring_name(module))
 }
 
-/// Steps that deliver an application: images pushed, packages published, deployments.
-const DELIVERY: &[&str] = &[
-    "docker push",
-    "build-push-action",
-    "buildah push",
-    "kaniko",
-    "docker@2",
-    "kubectl",
-    "helm ",
-    "gcloud run",
-    "gcloud app deploy",
-    "az webapp",
-    "az containerapp",
-    "heroku",
-    "flyctl",
-    "fly deploy",
-    "twine upload",
-    "gh-action-pypi-publish",
-    "poetry publish",
-    "uv publish",
-    "hatch publish",
-    "npm publish",
-    "serverless deploy",
-    "sam deploy",
-    "cdk deploy",
-    "terraform apply",
-    "aws ecs",
-    "ecs deploy",
-    "azurewebapp",
-    "kubernetesmanifest",
-];
-
-fn delivers(ci: &Source<'_>) -> Option<&'static str> {
-    if let Some(step) = ci.has_any(DELIVERY) {
-        return Some(step.trim());
-    }
-    ci.has_word_start("deploy").then_some("deploy")
-}
-
 pub(in crate::assess) fn app_ci_cd(repo: &Repo<'_>) -> Found {
     let mut found = Found::default();
+    found.reads("CI pipelines", repo.ci());
     let (mut tested, mut delivered) = (false, false);
     for ci in repo.ci() {
         let mut does = Vec::new();
-        if let Some(runner) = runs_tests(ci) {
+        if let Some((runner, via)) = repo.find_in_pipeline(ci, runs_tests) {
             tested = true;
-            does.push(format!("runs the tests ({runner})"));
+            does.push(through(format!("runs the tests ({runner})"), via));
         }
-        if let Some(step) = delivers(ci) {
+        if let Some((step, via)) = repo.find_in_pipeline(ci, delivers) {
             delivered = true;
-            does.push(format!("delivers the application ({step})"));
+            does.push(through(format!("delivers the application ({step})"), via));
+        } else if let Some(why) = looks_like_delivery(ci) {
+            found.reject(ci, why);
         }
         if !does.is_empty() {
             found.add(ci, format!("{}: {}", pipeline(ci), does.join(", ")));
@@ -216,48 +133,7 @@ pub(in crate::assess) fn app_ci_cd(repo: &Repo<'_>) -> Found {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{APP_CI_CD, DOWNLOAD, MODEL_TEST, PYTEST_APP, check, evidence_of};
-
-    #[test]
-    fn data_gathering_by_script_dvc_or_flow_but_not_by_notebook() {
-        check(&[DOWNLOAD], &["data-gathered-automatically"]);
-        check(
-            &[(
-                "notebooks/explore.ipynb",
-                r#"{"cells": [{"cell_type": "code", "source": ["import pandas as pd\n", "df = pd.read_csv('data.csv')"]}]}"#,
-            )],
-            &[],
-        );
-        check(
-            &[(
-                "data/raw.dvc",
-                "deps:\n- path: https://example.com/raw.csv\nouts:\n- path: raw.csv\n",
-            )],
-            &["data-gathered-automatically"],
-        );
-        check(
-            &[(
-                "dags/refresh.py",
-                "from airflow import DAG\nfrom airflow.operators.python import PythonOperator\n\ndef extract():\n    pass\n",
-            )],
-            &["data-gathered-automatically"],
-        );
-        check(
-            &[(
-                "src/features.py",
-                "import pandas as pd\nframe = pd.read_csv('data/raw.csv')\n",
-            )],
-            &[],
-        );
-        // A metrics collector is not a data collector.
-        check(
-            &[(
-                "src/app/collector.py",
-                "import json\nstate = json.load(open('state.json'))\n",
-            )],
-            &[],
-        );
-    }
+    use super::super::testing::{APP_CI_CD, MODEL_TEST, PYTEST_APP, check, evidence_of};
 
     #[test]
     fn tests_of_the_app_and_of_the_model() {
@@ -334,6 +210,68 @@ mod tests {
                 ),
             ],
             &["app-ci-cd"],
+        );
+    }
+
+    #[test]
+    fn placeholders_test_nothing() {
+        check(
+            &[(
+                "tests/test_data.py",
+                "def test_code_is_tested():\n    assert False\n",
+            )],
+            &[],
+        );
+        let assessment = super::super::testing::assessed(&[(
+            "tests/test_pipelines.py",
+            "import pytest\n\n@pytest.mark.xfail\ndef test_that_you_wrote_tests():\n    raise Exception('this test will fail')\n",
+        )]);
+        let finding = &assessment.findings[1];
+        assert_eq!(finding.criterion.id, "app-unit-tests");
+        assert!(!finding.met);
+        assert_eq!(
+            finding.rejected[0].detail,
+            "1 test, each skipped, expected to fail or a placeholder (`assert False`, `pass`)"
+        );
+    }
+
+    #[test]
+    fn images_built_and_documentation_sites_deliver_nothing() {
+        for pipeline in [
+            "on: push\njobs:\n  t:\n    steps:\n      - run: pytest\n      - run: docker build -t churn-deploy-api .\n",
+            "on: push\njobs:\n  t:\n    steps:\n      - run: pytest\n      - run: mkdocs gh-deploy --force\n",
+            "on: push\njobs:\n  t:\n    steps:\n      - run: pytest\n      - uses: docker/build-push-action@v6\n        with:\n          push: false\n",
+        ] {
+            check(&[(".github/workflows/ci.yml", pipeline)], &[]);
+        }
+        // Through the script a pipeline runs, tests and a push count.
+        check(
+            &[
+                (
+                    ".github/workflows/ci.yml",
+                    "on: push\njobs:\n  t:\n    steps:\n      - run: bash scripts/ci.sh\n",
+                ),
+                (
+                    "scripts/ci.sh",
+                    "python -m pytest tests\ndocker push registry/app:latest\n",
+                ),
+            ],
+            &["app-ci-cd"],
+        );
+        assert_eq!(
+            evidence_of(
+                &[
+                    (
+                        ".pipelines/ci.yml",
+                        "trigger: [main]\npool:\n  vmImage: ubuntu-latest\nsteps:\n  - script: bash scripts/ci.sh\n",
+                    ),
+                    ("scripts/ci.sh", "pytest\n"),
+                ],
+                "app-ci-cd"
+            ),
+            [
+                ".pipelines/ci.yml: Azure Pipelines pipeline (recognised by its content), runs on every change: runs the tests (pytest), through `scripts/ci.sh`"
+            ]
         );
     }
 }

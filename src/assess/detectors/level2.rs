@@ -5,151 +5,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use aho_corasick::AhoCorasick;
 
-use super::signals::{defines_tests, is_scoring_name, is_training_code};
+use super::signals::{defines_tests, is_scoring_name, is_test_like};
+use super::training::{pipeline_trains, submits_to};
 use super::{Found, Repo, dedup, pipeline};
 use crate::assess::facts::{Kind, Provider, Source};
 
-const TRACKERS: &[(&str, &str)] = &[
-    ("mlflow", "MLflow"),
-    ("wandb", "Weights & Biases"),
-    ("neptune", "Neptune"),
-    ("comet_ml", "Comet"),
-    ("clearml", "ClearML"),
-    ("dvclive", "DVCLive"),
-    ("aim", "Aim"),
-    ("sacred", "Sacred"),
-    ("guild", "Guild AI"),
-    ("polyaxon", "Polyaxon"),
-    ("azureml.core", "Azure ML"),
-    ("sagemaker.experiments", "SageMaker Experiments"),
-];
-
-/// Calls that record a run with one of the trackers.
-const TRACKING_CALLS: &[&str] = &[
-    "log_param",
-    "log_metric",
-    "log_input",
-    "autolog",
-    "start_run",
-    "wandb.init",
-    "wandb.log",
-    "init_run",
-    "neptune.init",
-    "experiment(",
-    "task.init",
-    "live(",
-    "run(",
-    "run.log",
-    "track(",
-];
-
-pub(in crate::assess) fn experiments_tracked(repo: &Repo<'_>) -> Found {
-    let mut found = Found::default();
-    for code in repo.product_code() {
-        let tracker = TRACKERS
-            .iter()
-            .find(|(module, _)| code.imports(module))
-            .map(|(_, name)| *name);
-        if let Some(tracker) = tracker
-            && let Some(call) = code.has_any(TRACKING_CALLS)
-        {
-            let call = call.trim_end_matches('(');
-            found.add(code, format!("records runs with {tracker} ({call})"));
-        }
-    }
-    for dvc in repo.of_kind(Kind::Dvc) {
-        if dvc.is_dvc_pipeline() && (dvc.has("metrics:") || dvc.has("params:")) {
-            found.add(dvc, "DVC pipeline tracking parameters and metrics");
-        }
-    }
-    for config in repo.of_kind(Kind::Config) {
-        if config.path.eq_ignore_ascii_case("mlproject") || config.path.ends_with("/MLproject") {
-            found.add(config, "MLflow project");
-        }
-    }
-    found.met_if_any()
-}
-
-/// Signs that models are versioned: a registry, tracked artifacts, DVC outputs, LFS.
-const MODEL_VERSIONING: &[(&str, &str)] = &[
-    (
-        "register_model",
-        "registers models in the MLflow model registry",
-    ),
-    (
-        "registered_model_name",
-        "registers models in the MLflow model registry",
-    ),
-    (
-        "create_model_version",
-        "creates model versions in a registry",
-    ),
-    (
-        "set_registered_model_alias",
-        "sets model aliases in the MLflow registry",
-    ),
-    (
-        "transition_model_version_stage",
-        "moves model versions between registry stages",
-    ),
-    ("log_model", "logs the model as a versioned artifact"),
-    (
-        "log_artifact",
-        "logs artifacts, the model among them, with the tracker",
-    ),
-    ("wandb.artifact(", "versions the model as a W&B artifact"),
-    ("link_model", "links the model into the W&B registry"),
-    ("push_to_hub", "pushes the model to the Hugging Face Hub"),
-    ("outputmodel", "versions the model with ClearML"),
-    ("modelpackage", "registers a SageMaker model package"),
-];
-
-pub(in crate::assess) fn code_and_models_versioned(repo: &Repo<'_>) -> Found {
-    let mut found = Found::default();
-    let mut training = false;
-    let mut versioned = false;
-    for module in repo.modules() {
-        if is_training_code(module) {
-            training = true;
-            found.add(module, "training script");
-        }
-        if let Some((_, detail)) = MODEL_VERSIONING.iter().find(|(call, _)| module.has(call)) {
-            versioned = true;
-            found.add(module, *detail);
-        } else if module.imports("bentoml") && module.has(".save_model(") {
-            versioned = true;
-            found.add(module, "stores the model in the BentoML model store");
-        }
-    }
-    for dvc in repo.of_kind(Kind::Dvc) {
-        let is_pointer_or_pipeline = dvc.is_dvc_pointer() || dvc.is_dvc_pipeline();
-        if is_pointer_or_pipeline && dvc.has("outs:") && dvc.has_word_start("model") {
-            versioned = true;
-            found.add(dvc, "DVC versions the model files");
-        }
-    }
-    for config in repo.of_kind(Kind::Config) {
-        let is_attributes = config.path.ends_with(".gitattributes");
-        let model_files = [
-            ".pkl",
-            ".joblib",
-            ".onnx",
-            ".pt",
-            ".h5",
-            ".safetensors",
-            ".bin",
-        ];
-        if is_attributes
-            && config.has("filter=lfs")
-            && model_files.iter().any(|extension| config.has(extension))
-        {
-            versioned = true;
-            found.add(config, "model files in Git LFS");
-        }
-    }
-    found.met = training && versioned;
-    found
-}
+pub(in crate::assess) use super::tracking::{code_and_models_versioned, experiments_tracked};
 
 /// Services and frameworks that run training on managed compute.
 const MANAGED_COMPUTE: &[(&str, &str)] = &[
@@ -191,6 +52,20 @@ fn configurable_runner(ci: &Source<'_>) -> Option<&'static str> {
     if ci.has("self-hosted") {
         return Some("a self-hosted runner");
     }
+    // A runner label that is not one of GitHub's hosted images: a runner the team provides.
+    let by_label = ci.provider() == Some(Provider::GithubActions)
+        && lines.iter().any(|line| {
+            line.strip_prefix("runs-on:").is_some_and(|value| {
+                let value = value.trim().trim_matches(['"', '\'', '[', ']']);
+                !value.is_empty()
+                    && !["ubuntu-", "windows-", "macos-", "${{"]
+                        .iter()
+                        .any(|hosted| value.starts_with(hosted))
+            })
+        });
+    if by_label {
+        return Some("a runner chosen by label");
+    }
     if ci.provider() == Some(Provider::GitlabCi)
         && lines.iter().any(|line| line.starts_with("tags:"))
     {
@@ -215,8 +90,19 @@ fn configurable_runner(ci: &Source<'_>) -> Option<&'static str> {
     None
 }
 
+/// Settings that run a job on a Databricks cluster.
+const DATABRICKS_CLUSTERS: &[&str] = &[
+    "new_cluster:",
+    "job_clusters:",
+    "job_cluster_key:",
+    "existing_cluster_id:",
+];
+
 pub(in crate::assess) fn compute_managed(repo: &Repo<'_>) -> Found {
     let mut found = Found::default();
+    found.reads("Python modules and notebooks", repo.product_code());
+    found.reads("configuration files", repo.of_kind(Kind::Config));
+    found.reads("CI pipelines", repo.ci());
     for code in repo.product_code() {
         let service = MANAGED_COMPUTE
             .iter()
@@ -242,6 +128,14 @@ pub(in crate::assess) fn compute_managed(repo: &Repo<'_>) -> Found {
             .any(|line| line.trim_start().starts_with("compute:"));
         if (names_compute && declares) || declares_compute_target {
             found.add(config, "compute configuration");
+        } else if let Some(cluster) = config.has_any(DATABRICKS_CLUSTERS)
+            && config.has_word_start("train")
+        {
+            let cluster = cluster.trim_end_matches(':');
+            found.add(
+                config,
+                format!("training as a Databricks job on a cluster ({cluster})"),
+            );
         } else if let Some(resource) = config.has_any(JOB_RESOURCES)
             && config.has_word_start("train")
         {
@@ -249,10 +143,14 @@ pub(in crate::assess) fn compute_managed(repo: &Repo<'_>) -> Found {
         }
     }
     for ci in repo.ci() {
-        if trains(ci).is_some()
-            && let Some(runner) = configurable_runner(ci)
-        {
-            found.add(ci, format!("{}: training job on {runner}", pipeline(ci)));
+        let Some(trains) = pipeline_trains(repo, ci) else {
+            continue;
+        };
+        if let Some(runner) = configurable_runner(ci) {
+            found.add(ci, format!("{}: {trains}, on {runner}", pipeline(ci)));
+        } else if let Some((service, via)) = repo.find_in_pipeline(ci, submits_to) {
+            let detail = super::through(format!("{trains}, on {service}"), via);
+            found.add(ci, format!("{}: {detail}", pipeline(ci)));
         }
     }
     found.met_if_any()
@@ -260,9 +158,12 @@ pub(in crate::assess) fn compute_managed(repo: &Repo<'_>) -> Found {
 
 pub(in crate::assess) fn scoring_versioned_tested(repo: &Repo<'_>) -> Found {
     let mut found = Found::default();
+    found.reads("Python modules", repo.modules());
+    found.reads("Python test modules", repo.tests());
+    // Smoke and release tests of a scoring service are tests, not scoring code.
     let modules: Vec<&Source<'_>> = repo
         .modules()
-        .filter(|module| is_scoring_name(&module.stem))
+        .filter(|module| is_scoring_name(&module.stem) && !is_test_like(module))
         .collect();
     let tests_by_stem = tests_by_stem(repo, &modules);
     for module in modules {
@@ -317,32 +218,33 @@ fn tests_by_stem<'r, 'a>(
     by_stem
 }
 
-/// Commands that train a model, described.
-fn trains(ci: &Source<'_>) -> Option<&'static str> {
-    for (phrase, detail) in [
-        ("dvc repro", "trains the model (dvc repro)"),
-        ("dvc exp run", "trains the model (dvc exp run)"),
-        ("mlflow run", "trains the model (mlflow run)"),
-    ] {
-        if ci.has(phrase) {
-            return Some(detail);
-        }
-    }
-    ci.has_word_start("train").then_some("trains the model")
-}
-
-/// Commands that train or evaluate a model, described.
-fn trains_or_evaluates(ci: &Source<'_>) -> Option<&'static str> {
-    trains(ci).or_else(|| {
-        (ci.has_word_start("evaluat") || ci.has_word("gate") || ci.has_word("cml"))
-            .then_some("evaluates the model")
-    })
+/// Commands that evaluate a model, described.
+fn evaluates(source: &Source<'_>) -> Option<&'static str> {
+    (source.has_word_start("evaluat") || source.has_word("gate")).then_some("evaluates the model")
 }
 
 pub(in crate::assess) fn model_ci(repo: &Repo<'_>) -> Found {
     let mut found = Found::default();
+    found.reads("CI pipelines", repo.ci());
     for ci in repo.ci() {
-        let Some(what) = trains_or_evaluates(ci) else {
+        let what = pipeline_trains(repo, ci).or_else(|| {
+            repo.find_in_pipeline(ci, evaluates)
+                .map(|(what, via)| super::through(what, via))
+        });
+        let Some(what) = what else {
+            if ci.has_word("cml") {
+                found.reject(
+                    ci,
+                    "uses CML to report, which trains and evaluates nothing by itself",
+                );
+            } else if let Some(service) = submits_to(ci) {
+                found.reject(
+                    ci,
+                    format!(
+                        "submits a job to {service}, but what the job runs is not in the repository"
+                    ),
+                );
+            }
             continue;
         };
         if ci.triggers.on_change {
@@ -359,47 +261,6 @@ mod tests {
     use super::super::testing::{check, evidence_of};
     use super::*;
     use crate::assess::scan::ScannedFile;
-
-    const MLFLOW_TRAIN: (&str, &str) = (
-        "src/pkg/train.py",
-        "import mlflow\nfrom sklearn.linear_model import LogisticRegression\n\nwith mlflow.start_run():\n    model = LogisticRegression().fit(x, y)\n    mlflow.log_metric('f1', f1)\n    mlflow.sklearn.log_model(model, name='model', registered_model_name='pkg')\n",
-    );
-
-    #[test]
-    fn experiment_tracking_and_model_versioning() {
-        check(
-            &[MLFLOW_TRAIN],
-            &["experiments-tracked", "code-and-models-versioned"],
-        );
-        check(
-            &[(
-                "train.py",
-                "import wandb\nrun = wandb.init(project='p')\nwandb.log({'loss': 1})\nartifact = wandb.Artifact('model', type='model')\nrun.log_artifact(artifact)\nmodel.fit(x)\n",
-            )],
-            &["experiments-tracked", "code-and-models-versioned"],
-        );
-        check(
-            &[
-                (
-                    "dvc.yaml",
-                    "stages:\n  train:\n    cmd: python train.py\n    outs:\n      - models/model.pkl\n    metrics:\n      - metrics.json\n",
-                ),
-                (
-                    "train.py",
-                    "import joblib\nmodel.fit(x, y)\njoblib.dump(model, 'models/model.pkl')\n",
-                ),
-            ],
-            &["experiments-tracked", "code-and-models-versioned"],
-        );
-        // A registry alone, with no training script, is not training code under version control.
-        check(
-            &[(
-                "serve.py",
-                "import mlflow\nmodel = mlflow.pyfunc.load_model('models:/pkg@champion')\nmlflow.register_model(uri, 'pkg')\n",
-            )],
-            &[],
-        );
-    }
 
     #[test]
     fn managed_compute_by_configuration_runner_or_service() {

@@ -2,7 +2,7 @@
 //! post-deployment metrics, compute tracked, and bugs tracked automatically.
 
 use super::signals::{ORCHESTRATORS, is_training_code};
-use super::{Found, Repo, dedup, pipeline};
+use super::{Found, Repo, dedup, pipeline, through};
 use crate::assess::facts::{Kind, Source};
 
 const DRIFT_LIBRARIES: &[(&str, &str)] = &[
@@ -27,13 +27,49 @@ fn monitors(source: &Source<'_>) -> Option<String> {
         ("ks_2samp", "drift checks (Kolmogorov-Smirnov)"),
         ("population_stability", "drift checks (PSI)"),
         ("psi", "drift checks (PSI)"),
-        ("monitor", "monitoring"),
     ] {
         if source.has_word_start(word) {
             return Some(detail.to_owned());
         }
     }
-    None
+    monitors_by_name(source).then(|| "monitoring".to_owned())
+}
+
+/// Whether `source` names monitoring other than as a training callback's argument
+/// (`ModelCheckpoint(monitor="val_loss")`, `EarlyStopping(monitor=...)` watch a metric of the
+/// run, not production).
+fn monitors_by_name(source: &Source<'_>) -> bool {
+    source.has_word_start("monitor")
+        && source.code.match_indices("monitor").any(|(start, _)| {
+            let before = source.code[..start].chars().next_back();
+            let rest = &source.code[start + "monitor".len()..];
+            let starts_a_word = before.is_none_or(|c| !c.is_ascii_alphanumeric());
+            starts_a_word && !rest.starts_with('=') && !rest.starts_with("_mode")
+        })
+}
+
+/// Whether the Python module `source` schedules its flow: an orchestrator's schedule argument,
+/// decorator or class, or a cron expression; not `lr_scheduler`, a learning-rate schedule.
+fn schedules_a_flow(source: &Source<'_>) -> bool {
+    const SCHEDULES: &[&str] = &[
+        "schedule=",
+        "schedule_interval",
+        "@schedule",
+        "cron=",
+        "cron_schedule",
+        "cronschedule",
+        "intervalschedule",
+        "scheduledefinition",
+        "cron(",
+        "crontrigger",
+    ];
+    SCHEDULES.iter().any(|schedule| {
+        source.has(schedule)
+            && source.code.match_indices(schedule).any(|(start, _)| {
+                let before = source.code[..start].chars().next_back();
+                before.is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_'))
+            })
+    })
 }
 
 /// Starting another pipeline or flow from code or a pipeline: a workflow dispatch, a DAG run.
@@ -66,17 +102,41 @@ fn starts_training(source: &Source<'_>) -> Option<&'static str> {
 fn is_scheduled(source: &Source<'_>) -> bool {
     match source.kind {
         Kind::Ci(_) => source.triggers.schedule,
-        Kind::Config => source.has("kind: cronjob") || source.has("kind: cronworkflow"),
-        Kind::Python => {
-            source.imports_any(ORCHESTRATORS).is_some()
-                && (source.has("schedule") || source.has("cron"))
+        Kind::Config => {
+            source.has("kind: cronjob")
+                || source.has("kind: cronworkflow")
+                || source.has("quartz_cron_expression")
         }
+        Kind::Python => source.imports_any(ORCHESTRATORS).is_some() && schedules_a_flow(source),
         _ => false,
     }
 }
 
 pub(in crate::assess) fn retraining_on_production_metrics(repo: &Repo<'_>) -> Found {
     let mut found = Found::default();
+    found.reads(
+        "CI pipelines, Python modules and job configuration",
+        repo.sources.iter().filter(|source| {
+            source.is_ci() || source.is_product_code() || source.kind == Kind::Config
+        }),
+    );
+    for code in repo.product_code() {
+        if code.has("lr_scheduler")
+            && code.imports_any(ORCHESTRATORS).is_some()
+            && !is_scheduled(code)
+        {
+            found.reject(
+                code,
+                "`lr_scheduler` is a learning-rate schedule, not a scheduled run",
+            );
+        }
+        if code.has("monitor=") && !monitors_by_name(code) && monitors(code).is_none() {
+            found.reject(
+                code,
+                "`monitor=` names the metric a training callback watches, not production",
+            );
+        }
+    }
     let monitoring_code: Vec<(&Source<'_>, String)> = repo
         .product_code()
         .filter_map(|code| monitors(code).map(|detail| (code, detail)))
@@ -95,8 +155,30 @@ pub(in crate::assess) fn retraining_on_production_metrics(repo: &Repo<'_>) -> Fo
         } else {
             "scheduled job".to_owned()
         };
-        let watches = monitors(scheduled);
-        let retrains = starts_training(scheduled);
+        let (watches, retrains) = if scheduled.is_ci() {
+            let watches = repo
+                .find_in_pipeline(scheduled, monitors)
+                .map(|(watch, via)| through(watch, via))
+                .or_else(|| {
+                    repo.reached_modules(scheduled).find_map(|module| {
+                        monitors(module).map(|watch| through(watch, Some(module.path)))
+                    })
+                });
+            let retrains = repo
+                .find_in_pipeline(scheduled, starts_training)
+                .map(|(retrain, via)| through(retrain, via))
+                .or_else(|| {
+                    repo.reached_modules(scheduled).find_map(|module| {
+                        dispatches(module).map(|retrain| through(retrain, Some(module.path)))
+                    })
+                });
+            (watches, retrains)
+        } else {
+            (
+                monitors(scheduled),
+                starts_training(scheduled).map(str::to_owned),
+            )
+        };
         match (&watches, retrains) {
             (Some(watch), Some(retrain)) => {
                 found.met = true;
@@ -142,6 +224,8 @@ const METRICS_EXPORTERS: &[(&str, &str)] = &[
 
 pub(in crate::assess) fn post_deployment_metrics(repo: &Repo<'_>) -> Found {
     let mut found = Found::default();
+    found.reads("Python modules and notebooks", repo.product_code());
+    found.reads("configuration files", repo.of_kind(Kind::Config));
     for code in repo.product_code() {
         if let Some((_, detail)) = METRICS_EXPORTERS
             .iter()
@@ -176,6 +260,7 @@ const RESOURCE_MEASURES: &[(&str, &str)] = &[
 
 pub(in crate::assess) fn compute_tracked(repo: &Repo<'_>) -> Found {
     let mut found = Found::default();
+    found.reads("Python modules", repo.modules());
     for module in repo.modules() {
         let Some((_, measure)) = RESOURCE_MEASURES
             .iter()
@@ -196,6 +281,12 @@ pub(in crate::assess) fn compute_tracked(repo: &Repo<'_>) -> Found {
 
 pub(in crate::assess) fn automatic_bug_tracking(repo: &Repo<'_>) -> Found {
     let mut found = Found::default();
+    found.reads(
+        "code, CI pipelines and scripts",
+        repo.sources.iter().filter(|source| {
+            source.is_product_code() || matches!(source.kind, Kind::Ci(_) | Kind::Shell)
+        }),
+    );
     for source in &repo.sources {
         let relevant = source.is_product_code() || matches!(source.kind, Kind::Ci(_) | Kind::Shell);
         if !relevant {
@@ -210,11 +301,11 @@ pub(in crate::assess) fn automatic_bug_tracking(repo: &Repo<'_>) -> Found {
             .has_any(&[
                 "gh issue create",
                 "create_issue",
-                "issues.create",
                 "create-an-issue",
                 "create-issue",
             ])
             .is_some()
+            || source.has_word("issues.create")
         {
             Some("opens issues automatically")
         } else if source
@@ -233,6 +324,11 @@ pub(in crate::assess) fn automatic_bug_tracking(repo: &Repo<'_>) -> Found {
         };
         if let Some(detail) = detail {
             found.add(source, detail);
+        } else if source.has("createcomment") || source.has("gh pr comment") {
+            found.reject(
+                source,
+                "comments on a pull request, which reports a result but opens no issue",
+            );
         }
     }
     found.met_if_any()
@@ -338,6 +434,42 @@ mod tests {
                 "LINK = 'https://github.com/org/repo/issues'\n@app.post('/predict')\ndef predict(): ...\n",
             )],
             &[],
+        );
+    }
+
+    #[test]
+    fn training_callbacks_and_comments_are_not_production() {
+        // A Prefect flow that trains with a learning-rate schedule and checkpoints on a
+        // validation metric: not scheduled, not monitoring production.
+        check(
+            &[(
+                "flows/train_flow.py",
+                "from prefect import flow\nimport torch\n\n@flow\ndef train():\n    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, 10)\n    checkpoint = ModelCheckpoint(monitor='val_loss')\n    trainer.fit(model)\n",
+            )],
+            &[],
+        );
+        // A comment on the pull request opens no issue.
+        check(
+            &[(
+                ".github/workflows/report.yml",
+                "on: pull_request\njobs:\n  r:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/github-script@v7\n        with:\n          script: github.rest.issues.createComment({issue_number: 1, body: 'x'})\n",
+            )],
+            &[],
+        );
+        check(
+            &[(
+                ".github/workflows/report.yml",
+                "on: schedule\njobs:\n  r:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/github-script@v7\n        with:\n          script: github.rest.issues.create({title: 'drift'})\n",
+            )],
+            &["automatic-bug-tracking"],
+        );
+        // A scheduled flow that checks drift and retrains is what it looks like.
+        check(
+            &[(
+                "flows/monitor.py",
+                "from prefect import flow\nfrom evidently.report import Report\n\n@flow\ndef monitor():\n    if drifted(Report()):\n        retrain()\n\nif __name__ == '__main__':\n    monitor.serve(cron='0 * * * *')\n",
+            )],
+            &["retraining-on-production-metrics"],
         );
     }
 }

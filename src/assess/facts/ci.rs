@@ -1,6 +1,9 @@
-//! CI pipelines: their providers, and what starts them (a change, a tag, a schedule, a person,
-//! another pipeline). GitHub Actions workflows are parsed; the other providers are read for the
-//! keywords of their trigger syntax.
+//! CI pipelines: their providers, what starts them (a change, a tag, a schedule, a person,
+//! another pipeline), which pipelines they follow, and their jobs. GitHub Actions workflows are
+//! parsed; the other providers are read for the keywords of their trigger syntax. A pipeline's
+//! code, as detectors search it, is its commands and structure: display names (`name:`,
+//! `displayName:`) and trigger blocks (`on:`, `trigger:`, `rules:`, path filters) are taken out,
+//! so that a workflow called "Model docs" or a filter on `training/**` is not read as training.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +16,8 @@ pub(crate) enum Provider {
     CircleCi,
     Bitbucket,
     Travis,
+    CloudBuild,
+    CodeBuild,
     Other,
 }
 
@@ -26,6 +31,8 @@ impl Provider {
             Self::CircleCi => "CircleCI",
             Self::Bitbucket => "Bitbucket Pipelines",
             Self::Travis => "Travis CI",
+            Self::CloudBuild => "Cloud Build",
+            Self::CodeBuild => "AWS CodeBuild",
             Self::Other => "CI",
         }
     }
@@ -89,8 +96,17 @@ pub(super) fn triggers(provider: Provider, text: &str, code: &str) -> Triggers {
             triggers.approval = has("input(") || has("input {") || has("input message");
             triggers.after_event = has("upstream(");
         }
-        Provider::CircleCi | Provider::Bitbucket | Provider::Travis | Provider::Other => {
-            triggers.schedule = has("schedule") || has("cron");
+        Provider::CircleCi
+        | Provider::Bitbucket
+        | Provider::Travis
+        | Provider::CloudBuild
+        | Provider::CodeBuild
+        | Provider::Other => {
+            // A `schedule:` or `cron:` key, not a word: `--lr_scheduler` is no schedule.
+            triggers.schedule = code.lines().any(|line| {
+                let key = line.trim_start().trim_start_matches("- ");
+                key.starts_with("schedule:") || key.starts_with("cron:")
+            });
         }
         Provider::GithubActions => unreachable!("handled above"),
     }

@@ -22,7 +22,7 @@ impl Kind {
     pub(crate) fn of(path: &str) -> Option<Self> {
         let name = path.rsplit('/').next().unwrap_or(path).to_lowercase();
         let extension = name.rsplit_once('.').map_or("", |(_, extension)| extension);
-        let is_yaml = matches!(extension, "yml" | "yaml");
+        let is_yaml = is_yaml(path);
         let in_dir = |dir: &str| path.starts_with(dir) || path.contains(&format!("/{dir}"));
         let provider = if path.starts_with(".github/workflows/") && is_yaml {
             Some(Provider::GithubActions)
@@ -38,14 +38,12 @@ impl Kind {
             Some(Provider::Bitbucket)
         } else if name == ".travis.yml" {
             Some(Provider::Travis)
-        } else if matches!(
-            name.as_str(),
-            ".drone.yml"
-                | "cloudbuild.yaml"
-                | "cloudbuild.yml"
-                | "buildspec.yml"
-                | ".woodpecker.yml"
-        ) || (path.starts_with(".buildkite/") && is_yaml)
+        } else if matches!(name.as_str(), "cloudbuild.yaml" | "cloudbuild.yml") {
+            Some(Provider::CloudBuild)
+        } else if name == "buildspec.yml" || name == "buildspec.yaml" {
+            Some(Provider::CodeBuild)
+        } else if matches!(name.as_str(), ".drone.yml" | ".woodpecker.yml")
+            || (path.starts_with(".buildkite/") && is_yaml)
         {
             Some(Provider::Other)
         } else {
@@ -81,6 +79,12 @@ impl Kind {
         };
         Some(kind)
     }
+}
+
+/// A YAML file, by its extension.
+pub(super) fn is_yaml(path: &str) -> bool {
+    let extension = path.rsplit_once('.').map_or("", |(_, extension)| extension);
+    extension.eq_ignore_ascii_case("yml") || extension.eq_ignore_ascii_case("yaml")
 }
 
 /// A Python test module (`tests/`, `test_*.py`, `*_test.py`, `conftest.py`).

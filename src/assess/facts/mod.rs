@@ -11,6 +11,9 @@ mod kind;
 mod make;
 mod notebook;
 mod pairs;
+mod pipeline;
+mod schema;
+mod tests_defined;
 
 use std::collections::BTreeSet;
 use std::ops::Bound;
@@ -19,6 +22,7 @@ pub(super) use ci::{Provider, Triggers};
 pub(super) use kind::Kind;
 pub(super) use make::{Budget as MakeBudget, MakeTargets};
 use pairs::Pairs;
+pub(super) use pipeline::{Job, Pipeline};
 
 #[derive(Debug, Clone)]
 pub(super) struct Source<'a> {
@@ -36,13 +40,28 @@ pub(super) struct Source<'a> {
     /// Python modules imported, lowercase and dotted, with `from a import b` giving `a` and `a.b`.
     pub(super) imports: BTreeSet<String>,
     pub(super) triggers: Triggers,
+    /// For a CI pipeline: its name, the pipelines that start it, its jobs.
+    pub(super) pipeline: Pipeline,
+    /// A CI pipeline recognised by its content rather than by where it is.
+    pub(super) by_content: bool,
+    /// For a Python test module: how many of its tests test something (not skipped, not a
+    /// placeholder such as `assert False` or `pass`), and how many do not.
+    pub(super) tests: tests_defined::Counted,
     /// The byte pairs that occur in `code`, to rule out most searches without scanning it.
     pairs: Pairs,
 }
 
 impl<'a> Source<'a> {
     pub(super) fn new(path: &'a str, text: &str) -> Option<Self> {
-        let kind = Kind::of(path)?;
+        let mut kind = Kind::of(path)?;
+        let mut by_content = false;
+        if kind == Kind::Config
+            && kind::is_yaml(path)
+            && let Some(provider) = schema::provider_by_content(text)
+        {
+            kind = Kind::Ci(provider);
+            by_content = true;
+        }
         let code = match kind {
             Kind::Python => comments::python_code(text),
             Kind::Notebook => comments::python_code(&notebook::notebook_code(text)),
@@ -56,9 +75,21 @@ impl<'a> Source<'a> {
         } else {
             BTreeSet::new()
         };
-        let triggers = match kind {
-            Kind::Ci(provider) => ci::triggers(provider, text, &code),
-            _ => Triggers::default(),
+        let (triggers, pipeline) = match kind {
+            Kind::Ci(provider) => {
+                let triggers = ci::triggers(provider, text, &code);
+                if provider != Provider::Jenkins {
+                    code = pipeline::commands(&code);
+                }
+                (triggers, Pipeline::of(provider, text))
+            }
+            _ => (Triggers::default(), Pipeline::default()),
+        };
+        let is_test = kind::is_python_test(path, kind);
+        let tests = if is_test {
+            tests_defined::count(&code)
+        } else {
+            tests_defined::Counted::default()
         };
         let name = path.rsplit('/').next().unwrap_or(path).to_lowercase();
         let stem = name
@@ -67,15 +98,18 @@ impl<'a> Source<'a> {
             .to_owned();
         let pairs = Pairs::of(&code);
         Some(Self {
-            pairs,
             path,
             name,
             stem,
             kind,
-            is_test: kind::is_python_test(path, kind),
+            is_test,
             code,
             imports,
             triggers,
+            pipeline,
+            by_content,
+            tests,
+            pairs,
         })
     }
 
