@@ -109,7 +109,7 @@ fn a_notebooks_repository_is_adopted_at_level_0_and_taken_to_level_1() {
     );
     let manifest = std::str::from_utf8(&after[".mlops/manifest.toml"]).unwrap();
     assert!(manifest.contains("action = \"adopt\""));
-    assert!(manifest.contains("\nlevel = 1\n"));
+    assert_eq!(crate::support::manifest_level(manifest), 1);
     assert_eq!(after["requirements.txt"], before["requirements.txt"]);
 }
 

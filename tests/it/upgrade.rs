@@ -118,6 +118,10 @@ struct Expect {
     /// The file must be exactly what it was before the upgrade.
     #[serde(default)]
     unchanged: bool,
+    /// The file is a manifest whose top-level `level` must be this one (parsed, so that a file
+    /// record's `level` cannot stand in for it).
+    #[serde(default)]
+    manifest_level: Option<i64>,
 }
 
 fn fixtures() -> PathBuf {
@@ -347,6 +351,14 @@ fn check_after(
                 content,
                 &std::fs::read(case_dir.join(expected_file)).unwrap(),
                 "{name}: `{}`",
+                expect.path
+            );
+        }
+        if let Some(level) = expect.manifest_level {
+            assert_eq!(
+                crate::support::manifest_level(&body),
+                level,
+                "{name}: `{}`'s top-level level",
                 expect.path
             );
         }
@@ -613,7 +625,7 @@ fn to_walks_each_level_and_stops_at_the_first_conflict() {
         "{report}"
     );
     let manifest = std::fs::read_to_string(project.join(".mlops/manifest.toml")).unwrap();
-    assert!(manifest.contains("\nlevel = 1\n"));
+    assert_eq!(crate::support::manifest_level(&manifest), 1);
     assert!(
         !project.join("LEVEL2.md").exists(),
         "level 2 waits until the conflict is resolved"
