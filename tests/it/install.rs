@@ -62,7 +62,10 @@ fn the_shim_passes_every_argument_unchanged() {
     assert_eq!(via_shim.stdout, test.mlops(&full[..full.len() - 2]).stdout);
 }
 
-/// A copy of `binary` (one of the built ones) at `dir/binary`.
+/// `binary` (one of the built ones) at `dir/binary`: a hard link where the file system allows,
+/// else a copy. A copy is a file this process wrote, and a test thread that forks while it is
+/// open for writing makes executing it fail with "text file busy" until that child execs; `run`
+/// retries then.
 fn install(binary: &str, dir: &Path) -> PathBuf {
     let built = match binary {
         "mlops" => env!("CARGO_BIN_EXE_mlops"),
@@ -73,12 +76,23 @@ fn install(binary: &str, dir: &Path) -> PathBuf {
     let installed = dir
         .join(binary)
         .with_extension(std::env::consts::EXE_EXTENSION);
-    std::fs::copy(built, &installed).unwrap();
+    if std::fs::hard_link(built, &installed).is_err() {
+        std::fs::copy(built, &installed).unwrap();
+    }
     installed
 }
 
 fn run(test: &Test, program: &Path, args: &[&str]) -> std::process::Output {
-    test.command_at(program).args(args).output().unwrap()
+    const TEXT_FILE_BUSY: &str = "(os error 26)";
+    for _ in 0..50 {
+        match test.command_at(program).args(args).output() {
+            Err(error) if error.kind() == std::io::ErrorKind::ExecutableFileBusy => {}
+            Ok(output) if String::from_utf8_lossy(&output.stderr).contains(TEXT_FILE_BUSY) => {}
+            result => return result.unwrap(),
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("`{}` stayed busy", program.display())
 }
 
 #[test]

@@ -262,5 +262,7 @@ pub(crate) fn commit_everything(root: &Path, message: &str) {
 /// The top-level `level` of a manifest's text, parsed: every file record has a `level` too.
 pub(crate) fn manifest_level(manifest: &str) -> i64 {
     let table: toml::Table = toml::from_str(manifest).expect("the manifest parses");
-    table["level"].as_integer().expect("the manifest has a top-level level")
+    table["level"]
+        .as_integer()
+        .expect("the manifest has a top-level level")
 }
