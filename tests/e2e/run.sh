@@ -222,7 +222,7 @@ check_offline
 if [[ -z ${MLOPS_BIN:-} ]]; then
     log "building mlops (release)"
     cargo build --release --quiet --manifest-path "$repo/Cargo.toml"
-    mlops=$repo/target/release/mlops
+    mlops=${CARGO_TARGET_DIR:-$repo/target}/release/mlops
 else
     mlops=$MLOPS_BIN
 fi
