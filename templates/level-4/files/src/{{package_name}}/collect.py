@@ -1,9 +1,10 @@
-"""Production's labelled rows as training data: `python -m {{ package_name }}.collect` (`make collect`).
+"""Production's labelled rows as training data: `make collect`.
 
-It joins the prediction log with the labels received through `/feedback` (configs/collect.yaml
-says where both are), checks every labelled row against the training schema of
-configs/train.yaml, and writes the rows not collected before as a new snapshot (snapshots.py)
-under `production.snapshots` of configs/train.yaml, where training finds it.
+The same as `python -m {{ package_name }}.collect`. It joins the prediction log with the labels
+received through `/feedback` (configs/collect.yaml says where both are), checks every labelled
+row against the training schema of configs/train.yaml, and writes the rows not collected before
+as a new snapshot (snapshots.py) under `production.snapshots` of configs/train.yaml (or
+SNAPSHOTS_DIR), where training finds it.
 
 Nothing is trained on silently. Every row left out is counted, by reason, in the report printed
 and in the snapshot's manifest:

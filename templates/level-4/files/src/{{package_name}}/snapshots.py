@@ -94,6 +94,19 @@ def columns(schema: Schema) -> list[str]:
     return [PREDICTION_ID, TIMESTAMP, *schema.features, TARGET]
 
 
+def schema_problems(frame: pd.DataFrame, schema: Schema) -> list[str]:
+    """How the rows depart from the training schema (data/validate.py), but for the labels a
+    data set must hold all of: a snapshot may hold some of them only."""
+    found = problems(frame[[*schema.features, TARGET]], schema)
+{%- if is_classification %}
+    found = [problem for problem in found if not problem.startswith("the target should hold")]
+    labels = set(frame[TARGET].unique().tolist())
+    if not found and not labels <= {0, 1}:
+        found.append(f"the target should hold the labels 0 and 1 only, not {sorted(labels)[:10]}")
+{%- endif %}
+    return found
+
+
 def canonical(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     """The rows in the one order and form the digest is computed on."""
     ordered = frame[columns(schema)].sort_values(PREDICTION_ID, kind="stable")
@@ -161,7 +174,7 @@ def write(
     the schema, so nothing that fails validation is ever written."""
     if frame.empty:
         raise SnapshotError("no rows to snapshot")
-    found = problems(frame[[*schema.features, TARGET]], schema)
+    found = schema_problems(frame, schema)
     if frame[PREDICTION_ID].duplicated().any():
         found.append("prediction ids are not unique")
     if found:
@@ -237,7 +250,7 @@ def verify(snapshot: Snapshot, schema: Schema) -> Verified:
     missing = set(columns(schema)) - set(frame.columns)
     if missing:
         return Verified(snapshot, problems=[f"columns missing: {sorted(missing)}"])
-    found = problems(frame[[*schema.features, TARGET]], schema)
+    found = schema_problems(frame, schema)
     if not found and digest(frame, schema) != snapshot.digest:
         found.append("its rows do not match the digest of its manifest")
     if not found and len(frame) != snapshot.rows:
