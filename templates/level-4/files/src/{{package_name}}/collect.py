@@ -1,10 +1,11 @@
 """Production's labelled rows as training data: `make collect`.
 
-The same as `python -m {{ package_name }}.collect`. It joins the prediction log with the labels
-received through `/feedback` (configs/collect.yaml says where both are), checks every labelled
-row against the training schema of configs/train.yaml, and writes the rows not collected before
-as a new snapshot (snapshots.py) under `production.snapshots` of configs/train.yaml (or
-SNAPSHOTS_DIR), where training finds it.
+The same as `python -m {{ package_name }}.collect`.
+
+It joins the prediction log with the labels received through `/feedback` (configs/collect.yaml
+says where both are), checks every labelled row against the training schema of
+configs/train.yaml, and writes the rows not collected before as a new snapshot (snapshots.py)
+under `production.snapshots` of configs/train.yaml (or SNAPSHOTS_DIR), where training finds it.
 
 Nothing is trained on silently. Every row left out is counted, by reason, in the report printed
 and in the snapshot's manifest:
