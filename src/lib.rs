@@ -3,7 +3,8 @@
 //!
 //! # Code map
 //!
-//! - `main.rs`, `bin/`: `mlops`, and the `mlops-new` and `mlops-upgrade` shims.
+//! - `main.rs`, `bin/`: `mlops`, and the `mlops-new`, `mlops-upgrade` and `mlops-scaffold` shims,
+//!   which exec the `mlops` beside them (`bin/sibling/`).
 //! - `cli`: the command line (clap types stop there); `commands/`: one thin module per
 //!   subcommand, arguments to the domain call to the report.
 //! - `exit`: the exit codes and the two errors that choose one; `output`: where results and
