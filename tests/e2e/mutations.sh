@@ -34,6 +34,7 @@ cases=(
     "monitor-never-files-the-issue 4 classification tests/test_issues.py"
     "demo-gate-rejects-the-candidate 4 classification demo"
     "demo-swap-without-requests 4 classification demo"
+    "demo-retrain-without-production-data 4 classification demo"
 )
 
 # Replaces the one occurrence of OLD in FILE (relative to the project) with NEW; fails when OLD is
@@ -124,6 +125,11 @@ break_demo-gate-rejects-the-candidate() {
     mutate configs/gates.yaml "  accuracy:
     min: 0.90" "  accuracy:
     min: 1.01"
+}
+break_demo-retrain-without-production-data() {
+    # Too few production rows ever count: the retrain learns from the reference data alone, which
+    # cannot fix the drift, and the demo must not pass that off as a loop that went round.
+    mutate configs/train.yaml "  min_rows: 100" "  min_rows: 100000"
 }
 break_demo-swap-without-requests() {
     mutate "src/$package/demo.py" "for batch in itertools.cycle(batches):" \

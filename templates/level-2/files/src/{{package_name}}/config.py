@@ -16,7 +16,7 @@ import yaml
 
 DEFAULT_CONFIG = Path("configs/train.yaml")
 FEATURE_TYPES = ("float", "int")
-KEYS = {"seed", "sample_fraction", "split", "target", "features", "estimator"}
+KEYS = {"seed", "sample_fraction", "split", "target", "features", "estimator"{% block keys %}{% endblock %}}
 SPLIT_KEYS = {"test_size"}
 ESTIMATOR_KEYS = {"class", "scale", "params"}
 
@@ -30,7 +30,7 @@ class EstimatorConfig:
     class_path: str
     params: dict[str, Any] = field(default_factory=dict)
     scale: bool = True
-
+{% block sections %}{% endblock %}
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -40,6 +40,7 @@ class TrainConfig:
     seed: int = 42
     test_size: float = 0.2
     sample_fraction: float = 1.0
+{%- block train_config_fields %}{% endblock %}
 
     def as_dict(self) -> dict[str, Any]:
         """The configuration in the shape of the file."""
@@ -54,6 +55,7 @@ class TrainConfig:
                 "scale": self.estimator.scale,
                 "params": dict(self.estimator.params),
             },
+{%- block as_dict_sections %}{% endblock %}
         }
 
     def as_params(self) -> dict[str, Any]:
@@ -68,6 +70,7 @@ class TrainConfig:
         }
         for name, value in sorted(self.estimator.params.items()):
             params[f"estimator.params.{name}"] = value
+{%- block as_params_sections %}{% endblock %}
         return params
 
 
@@ -144,6 +147,7 @@ def parse(raw: dict[str, Any]) -> TrainConfig:
         sample_fraction=_number(
             raw.get("sample_fraction", TrainConfig.sample_fraction), "sample_fraction", 0, 1
         ),
+{%- block parse_sections %}{% endblock %}
     )
 
 

@@ -8,6 +8,7 @@ reports/training/gate.json and gate.md; the exit status is 0 when the candidate 
 fails and 2 when it cannot be checked, so CI stops on a worse model.
 
 `decide` is the rule itself, pure and unit-tested; `run` gathers what it needs from MLflow.
+{%- block docstring %}{% endblock %}
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import mlflow.sklearn
 import pandas as pd
 import yaml
 
-from . import registry, tracking
+from . import registry, tracking{% block modules %}{% endblock %}
 from .data.ingest import TARGET
 from .pipeline import REPORTS, TEST_SET_ARTIFACT
 from .train import evaluate
@@ -61,6 +62,7 @@ class Threshold:
 
     def __str__(self) -> str:
         return f"{self.metric} {'>=' if self.bound == 'min' else '<='} {self.value:g}"
+{%- block rules %}{% endblock %}
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class GateConfig:
     thresholds: list[Threshold]
     champion_metric: str
     min_improvement: float = 0.0
+{%- block gate_config_fields %}{% endblock %}
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,7 @@ class GateResult:
     champion_version: str | None = None
     champion_metrics: dict[str, float] | None = None
     notes: list[str] = field(default_factory=list)
+{%- block gate_result_fields %}{% endblock %}
 
     @property
     def passed(self) -> bool:
@@ -107,6 +111,7 @@ class GateResult:
             "champion_metrics": self.champion_metrics,
             "checks": [asdict(check) for check in self.checks],
             "notes": self.notes,
+{%- block result_dict %}{% endblock %}
         }
 
     def to_markdown(self) -> str:
@@ -124,6 +129,7 @@ class GateResult:
         for name, value in self.metrics.items():
             other = (self.champion_metrics or {}).get(name)
             lines.append(f"| {name} | {value:.4f} | {'-' if other is None else f'{other:.4f}'} |")
+{%- block markdown_tables %}{% endblock %}
         lines.extend(["", *(f"- {note}" for note in self.notes)])
         return "\n".join(lines).rstrip() + "\n"
 
@@ -136,7 +142,7 @@ def load_config(path: Path = DEFAULT_CONFIG) -> GateConfig:
     def fail(message: str) -> GateError:
         return GateError(f"{path}: {message}")
 
-    if not isinstance(raw, dict) or set(raw) - {"thresholds", "champion"}:
+    if not isinstance(raw, dict) or set(raw) - {"thresholds", "champion"{% block config_keys %}{% endblock %}}:
         raise fail("expected the keys `thresholds` and `champion`")
     thresholds = []
     for metric, bounds in (raw.get("thresholds") or {}).items():
@@ -157,7 +163,7 @@ def load_config(path: Path = DEFAULT_CONFIG) -> GateConfig:
     improvement = champion.get("min_improvement", 0.0)
     if isinstance(improvement, bool) or not isinstance(improvement, int | float):
         raise fail(f"`champion.min_improvement` must be a number, not {improvement!r}")
-    return GateConfig(thresholds, metric, float(improvement))
+    return GateConfig(thresholds, metric, float(improvement){% block config_arguments %}{% endblock %})
 
 
 def improvement(metric: str, candidate: float, champion: float) -> float:
@@ -171,6 +177,7 @@ def decide(
     metrics: dict[str, float],
     champion_version: str | None = None,
     champion_metrics: dict[str, float] | None = None,
+{%- block decide_parameters %}{% endblock %}
 ) -> GateResult:
     """The verdict on a candidate's metrics, given the champion's on the same rows if any."""
     checks = []
@@ -181,6 +188,7 @@ def decide(
     if champion_metrics is not None and champion_version is not None:
         metric = config.champion_metric
         gain = improvement(metric, metrics[metric], champion_metrics[metric])
+{%- block champion_check %}
         checks.append(
             Check(
                 f"{metric} beats champion v{champion_version} by >= {config.min_improvement:g}",
@@ -188,11 +196,14 @@ def decide(
                 f"{metrics[metric]:.4f} vs {champion_metrics[metric]:.4f}, {gain:+.4f}",
             )
         )
+{%- endblock %}
     elif champion_version == version:
         notes.append(f"version {version} is the champion itself: only the thresholds apply")
     else:
         notes.append("no champion yet: only the thresholds apply")
+{%- block decide_result %}
     return GateResult(version, metrics, checks, champion_version, champion_metrics, notes)
+{%- endblock %}
 
 
 def load_test_set(run_id: str) -> pd.DataFrame:
@@ -241,12 +252,14 @@ def run(
                 f"the champion (version {champion.version}) cannot score the candidate's test set "
                 f"({error}); compare them by hand, then promote with --force if the change is meant"
             ) from None
+{%- block score_slices %}{% endblock %}
     result = decide(
         config,
         candidate.version,
         metrics,
         None if champion is None else champion.version,
         champion_metrics,
+{%- block decide_arguments %}{% endblock %}
     )
 
     registry.record_gate(client, candidate.version, result.passed, result.summary())

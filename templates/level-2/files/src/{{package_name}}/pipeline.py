@@ -36,7 +36,7 @@ from mlflow.models.model import ModelInfo
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 
-from . import compute, {% block modules_before_registry %}{% endblock %}registry, tracking
+from . import compute, {% block modules_before_registry %}{% endblock %}registry, tracking{% block modules_after_tracking %}{% endblock %}
 from .config import DEFAULT_CONFIG, ConfigError, TrainConfig, load_config, to_yaml
 from .data.ingest import DEFAULT_CONFIG as DEFAULT_INGEST_CONFIG
 from .data.ingest import TARGET, IngestConfig, ingest
@@ -142,6 +142,7 @@ def run(
     frame = sample(frame, config.sample_fraction, config.seed)
     data = split(frame, config)
     print(f"split: {len(data.train)} rows to train, {len(data.test)} to test (seed {config.seed})")
+{%- block after_split %}{% endblock %}
 
     client = tracking.configure(tracking_uri)
     experiment = tracking.experiment_id(client)
@@ -156,6 +157,7 @@ def run(
         }
         mlflow.set_tags({**tags, **compute.describe()})
         mlflow.log_text(to_yaml(config), "config/train.yaml")
+{%- block after_config %}{% endblock %}
 
         model = fit(config, data)
         print(f"fit: {config.estimator.class_path}")
@@ -164,11 +166,13 @@ def run(
         metrics = evaluate(model, test_features, test_target)
         mlflow.log_metrics(metrics)
         print("evaluate: " + ", ".join(f"{name} {value:.4f}" for name, value in metrics.items()))
+{%- block after_evaluate %}{% endblock %}
 
         with tempfile.TemporaryDirectory() as directory:
             test_path = Path(directory) / Path(TEST_SET_ARTIFACT).name
             data.test.to_csv(test_path, index=False)
             mlflow.log_artifact(str(test_path), Path(TEST_SET_ARTIFACT).parent.as_posix())
+{%- block log_test_sets %}{% endblock %}
         logged = log_model(model, test_features)
 
         if model_file is not None:

@@ -3,23 +3,30 @@
 The same as `python -m {{ package_name }}.demo`. It works in build/demo/ with an MLflow
 store of its own, so the project's mlflow.db, logs and reports are left alone:
 
-1. champion: a first model (weaker parameters) is trained, gated and released as the champion;
+1. champion: a first model, with the shipped configuration, is trained on the reference data,
+   gated and released as the champion;
 2. serve: the application starts locally on a free port, serving the champion from the registry;
-3. traffic: requests like the training data, and their labels through /feedback;
+3. traffic: requests like the training data (rows the reference test set does not hold), and their
+   labels through /feedback;
 4. monitor: drift and performance per window; the policy holds;
 5. drift: requests whose features moved, and their labels;
-6. monitor: the windows are violated and the policy fires: the issue is printed (a dry run) and
-   training is dispatched, here to the local pipeline;
-7. monitor again, at once: the cooldown holds the policy;
-8. retrain and gate: the shipped configuration trains a candidate, which the gate checks against
-   the champion;
-9. promote or reject: the candidate becomes the champion only if it passed;
-10. swap: the application reloads while requests keep coming; the new champion answers, no request
+6. collect: the labelled rows become a snapshot of training data (`make collect`);
+7. monitor: the windows are violated and the policy fires: the issue, which names the snapshot
+   the retrain will use, is printed (a dry run) and training is dispatched, here to the local
+   pipeline;
+8. monitor again, at once: the cooldown holds the policy;
+9. retrain and gate: the same configuration trains a candidate on the reference data plus the
+   snapshot, holding out its most recent rows; the gate scores both models on the reference test
+   set and on those recent rows, and the scores are printed;
+10. promote or reject: the candidate becomes the champion only if it passed, that is, if it beat
+    the champion on the recent rows and stayed within the gate on the reference test set;
+11. swap: the application reloads while requests keep coming; the new champion answers, no request
     fails, and /metrics says which version serves.
 
 Every step prints what happened. Exit status 0 when the loop went round as announced, 1 when it
 did not: a step did not do what it should (say, a request failed during the swap, or none was
-sent), or the gate rejected the retrained candidate, so nothing was promoted or swapped.
+sent), the retrained candidate did not beat the champion on the recent rows, or the gate
+rejected it, so nothing was promoted or swapped.
 """
 
 from __future__ import annotations
@@ -45,11 +52,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 DEMO = Path("build/demo")
-{%- if is_classification %}
-WEAKER = ["estimator.params.C=0.01"]
-{%- else %}
-WEAKER = ["estimator.params.alpha=0.1"]
-{%- endif %}
 NORMAL_WINDOWS, DRIFTED_WINDOWS = 2, 4
 BATCH = 20
 # The application listens on loopback only and is told so, so it takes labels and reloads without
@@ -200,14 +202,24 @@ def metric_lines(service: Service, names: tuple[str, ...]) -> list[str]:
     return [line for line in text.splitlines() if line.startswith(names) and "_created" not in line]
 
 
-def print_gate(path: Path) -> bool:
-    """Prints the gate's verdict and checks; returns whether the candidate passed."""
+def print_gate(path: Path) -> dict[str, Any]:
+    """Prints the gate's verdict, its checks and both models' scores on both slices; returns the
+    report."""
     report = json.loads(path.read_text())
     print(f"version {report['version']}: gate {'passed' if report['passed'] else 'failed'}")
     for checked in report["checks"]:
         verdict = "ok  " if checked["passed"] else "FAIL"
         print(f"  {verdict} {checked['name']}: {checked['detail']}")
-    return bool(report["passed"])
+    slices = {
+        "reference test set": ("metrics", "champion_metrics"),
+        "recent production rows": ("recent_metrics", "champion_recent_metrics"),
+    }
+    for name, (candidate, champion) in slices.items():
+        for model, key in (("retrained", candidate), ("champion", champion)):
+            scores = report.get(key) or {}
+            shown = ", ".join(f"{metric} {value:.4f}" for metric, value in scores.items())
+            print(f"  {model:9} on the {name}: {shown or '-'}")
+    return report
 
 
 def loop() -> None:
@@ -218,22 +230,26 @@ def loop() -> None:
     os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{(DEMO / 'mlflow.db').resolve()}"
 
     # MLflow takes seconds to import: after the first message.
-    from . import gate, metrics, monitor, pipeline, registry, tracking
+    from . import collect, gate, metrics, monitor, pipeline, registry, tracking
     from .config import load_config
     from .data.ingest import TARGET, load_dataset
     from .data.ingest import load_config as load_ingest_config
+    from .data.validate import Schema
+    from .training_data import SNAPSHOTS_ENV
 
+    # Snapshots of the demo's labelled traffic go to its own directory, which training and the
+    # monitor's issue read.
+    os.environ[SNAPSHOTS_ENV] = str(DEMO / "snapshots")
     client = tracking.configure()
     reports = DEMO / "reports" / "training"
     model_file = DEMO / "models" / "model.joblib"
+    train_config = load_config()
 
-    step(1, "champion: a first model, trained, gated and released")
-    first = pipeline.run(
-        load_config(overrides=WEAKER), load_ingest_config(), model_file=model_file, reports=reports
-    )
+    step(1, "champion: a first model, trained on the reference data, gated and released")
+    first = pipeline.run(train_config, load_ingest_config(), model_file=model_file, reports=reports)
     verdict = gate.run(gate.load_config(), version=first.version, reports=reports)
     registry.promote(client, first.version, force=not verdict.passed)
-    print(f"version {first.version} ({', '.join(WEAKER)}) is the champion")
+    print(f"version {first.version}, the shipped configuration, is the champion")
 
     step(2, "serve: the application, started locally")
     logs = DEMO / "logs"
@@ -277,7 +293,9 @@ def loop() -> None:
                 raise DemoFailed(f"monitoring exited {status}")
             return result
 
-        data = load_dataset()
+        # Traffic comes from the rows the champion trained on, never from its reference test set,
+        # which the gate scores the retrained model on.
+        data = pipeline.split(load_dataset(), train_config).train
         features, labels = data.drop(columns=[TARGET]), data[TARGET]
         size = config.window_size
 
@@ -294,18 +312,37 @@ def loop() -> None:
         sent = send(service, drifted(moved), labels.loc[moved.index], "drifted")
         print(f"{sent} rows scored and labelled")
 
-        fired = check(6, "monitor: the windows are violated; the policy fires and retrains")
+        step(6, "collect: the labelled rows become a snapshot of training data")
+        written = collect.run(
+            collect.CollectConfig(
+                predictions=str(logs / "predictions.jsonl"), feedback=str(logs / "feedback.jsonl")
+            ),
+            Schema.of(train_config),
+            DEMO / "snapshots",
+        )
+        if written is None or not written.created:
+            raise DemoFailed("no snapshot was written of the labelled traffic")
+        snapshot = written.snapshot
+
+        fired = check(7, "monitor: the windows are violated; the policy fires and retrains")
         if not fired.decision.fire:
             raise DemoFailed(f"the policy did not fire: {fired.decision.reason}")
-        again = check(7, "monitor again, at once: the cooldown holds the policy")
+        again = check(8, "monitor again, at once: the cooldown holds the policy")
         if again.decision.fire or again.decision.blocked_by != "cooldown":
             raise DemoFailed(f"the cooldown did not hold: {again.decision.reason}")
 
-        step(8, "retrain and gate: what the dispatched training did")
+        step(9, "retrain and gate: what the dispatched training did")
         candidate = registry.version_by_alias(client, registry.CANDIDATE)
-        passed = print_gate(reports / "gate.json")
+        used = client.get_run(candidate.run_id).data.tags.get("data.snapshots", "")
+        print(f"version {candidate.version} learnt from the reference data and snapshots {used}")
+        if snapshot.id not in used.split(","):
+            raise DemoFailed(f"the retrain did not use snapshot {snapshot.id}")
+        report = print_gate(reports / "gate.json")
+        passed = bool(report["passed"])
+        if not report.get("recent_metrics") or not report.get("champion_recent_metrics"):
+            raise DemoFailed("the gate did not compare the models on the recent production rows")
 
-        step(9, "promote or reject")
+        step(10, "promote or reject")
         if not passed:
             print(f"rejected: version {candidate.version} stays a candidate; the champion serves")
             raise DemoFailed(
@@ -315,7 +352,7 @@ def loop() -> None:
         promotion = registry.promote(client, candidate.version)
         print(f"promoted: version {promotion.version} is the champion (was {promotion.previous})")
 
-        step(10, "swap: the application reloads while requests keep coming")
+        step(11, "swap: the application reloads while requests keep coming")
         reloaded, statuses, in_flight = swap_under_load(service, normal)
         failed = [status for status in statuses if status != 200]
         print(f"reload: {reloaded['outcome']}, {reloaded['detail']}")
@@ -340,8 +377,8 @@ def loop() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description=f"Run the whole loop offline in {DEMO}/: serve, drift, monitor, fire, "
-        "retrain, gate, promote or reject, swap."
+        description=f"Run the whole loop offline in {DEMO}/: serve, drift, collect, monitor, "
+        "fire, retrain, gate, promote or reject, swap."
     )
     parser.parse_args(argv)
     try:
@@ -350,7 +387,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nerror: {error}", file=sys.stderr)
         print("the loop did not go round", file=sys.stderr)
         return 1
-    print("\nthe loop went round: monitored, fired, retrained, gated, decided, swapped")
+    print("\nthe loop went round: monitored, collected, fired, retrained, gated, decided, swapped")
     return 0
 
 

@@ -340,6 +340,7 @@ def dispatcher_for(
 
 def fired_report(result: Check, dispatched: str) -> issues.BugReport:
     """The issue of a policy that fired: one per model version, updated each time it fires."""
+    from . import training_data
     from .registry import MODEL_NAME
 
     version = result.model_version or (result.model_sha256 or "?")[:12]
@@ -348,6 +349,7 @@ def fired_report(result: Check, dispatched: str) -> issues.BugReport:
             f"The retraining policy fired for `{MODEL_NAME}` version {version}.",
             "",
             f"- training: {dispatched}",
+            f"- training data: {training_data.planned()}",
             "",
             result.to_markdown(),
         ]
