@@ -161,14 +161,15 @@ check_offline() {
 }
 
 # The upgrade scenario: `tests/it/scenario.rs` generates a level-1 project, applies six weeks of a
-# team's edits, takes it to level 4 with `mlops upgrade --to 4` keeping both sides of every
-# conflict, and leaves the result in MLOPS_SCENARIO_OUT; the resolved project must then pass its
-# own lint and tests, offline, as a team would check after resolving.
+# team's edits, takes it to level 4 with `mlops upgrade --to 4`, resolving each conflict as the
+# team would (both sides kept, except that the tuned model moves into level 2's configuration),
+# and leaves the result in MLOPS_SCENARIO_OUT; the resolved project must then pass its own lint
+# and tests, offline, as a team would check after resolving.
 upgrade_scenario() {
     local work project venv=$envs/upgrade-scenario
     work=$(mktemp -d)
     project=$work/demo
-    log "upgrade scenario: a level-1 project, six weeks of edits, mlops upgrade --to 4, both sides kept"
+    log "upgrade scenario: a level-1 project, six weeks of edits, mlops upgrade --to 4, conflicts resolved"
     MLOPS_SCENARIO_OUT=$project cargo test --quiet --manifest-path "$repo/Cargo.toml" --test it -- \
         --exact scenario::six_weeks_of_team_edits_then_up_to_level_4
     if [[ ! -f $project/.mlops/manifest.toml ]]; then

@@ -1,6 +1,7 @@
 //! A level-1 project through six weeks of a team's work (fifteen edits of the kinds teams make),
 //! then `mlops upgrade --to 4`: every edit survives, the dry run is the real run, there are at
-//! most two conflict regions in all, and keeping both sides of each leaves files that parse.
+//! most two conflict regions in all, and resolving them as a team would (both sides kept, except
+//! that the tuned model moves into level 2's configuration) leaves files that parse.
 //!
 //! With `MLOPS_SCENARIO_OUT=DIR`, the resolved project is copied to DIR, where
 //! the end-to-end suite (`tests/e2e/run.sh upgrade-scenario`) runs its own lint and tests (Python is
@@ -157,9 +158,15 @@ fn last_three_weeks(project: &Path) {
     commit_everything(project, "Scratch space");
 }
 
-/// `text` with every conflict resolved by keeping both sides, yours first.
-fn keep_both(text: &str) -> String {
+/// Resolves a file's conflicts as the team would: both sides of each region are kept, except
+/// where both sides define `build_model`. There the team's tuning meets level 2's one builder of
+/// the model, which reads its parameters from `configs/train.yaml`; keeping both would define the
+/// function twice and train the tuned model nowhere, so the team takes level 2's builder and moves
+/// its tuning into the configuration (`true` is returned then), as level 2's `train.py` says.
+fn resolve(text: &str) -> (String, bool) {
     let mut kept = String::new();
+    let (mut yours, mut theirs) = (String::new(), String::new());
+    let mut builder_taken = false;
     let mut section = "outside";
     for line in text.split_inclusive('\n') {
         if line.starts_with("<<<<<<< ") {
@@ -170,11 +177,25 @@ fn keep_both(text: &str) -> String {
             section = "theirs";
         } else if line.starts_with(">>>>>>> ") && section == "theirs" {
             section = "outside";
-        } else if section != "base" {
-            kept.push_str(line);
+            let both_build =
+                yours.contains("def build_model(") && theirs.contains("def build_model(");
+            if !both_build {
+                kept.push_str(&yours);
+            }
+            builder_taken |= both_build;
+            kept.push_str(&theirs);
+            yours.clear();
+            theirs.clear();
+        } else {
+            match section {
+                "outside" => kept.push_str(line),
+                "yours" => yours.push_str(line),
+                "theirs" => theirs.push_str(line),
+                _ => {}
+            }
         }
     }
-    kept
+    (kept, builder_taken)
 }
 
 /// The plan of a report, without what differs between a dry run and a real one.
@@ -215,7 +236,7 @@ fn six_weeks_of_team_edits_then_up_to_level_4() {
 }
 
 /// Runs `mlops upgrade --to 4` (its dry run first, which must plan exactly what the real run
-/// does) until the project is at level 4, resolving each run's conflicts by keeping both sides;
+/// does) until the project is at level 4, resolving each run's conflicts as `resolve` says;
 /// returns the number of conflict regions in all.
 fn upgrade_keeping_both_sides(test: &Test, project: &Path) -> u64 {
     let mut conflict_regions = 0;
@@ -256,10 +277,18 @@ fn upgrade_keeping_both_sides(test: &Test, project: &Path) -> u64 {
         real.code(3);
         for path in report["conflicted_paths"].as_array().unwrap() {
             let path = project.join(path.as_str().unwrap());
-            let text = std::fs::read_to_string(&path).unwrap();
-            std::fs::write(&path, keep_both(&text)).unwrap();
+            let (resolved, builder_taken) = resolve(&std::fs::read_to_string(&path).unwrap());
+            std::fs::write(&path, resolved).unwrap();
+            if builder_taken {
+                replace(
+                    project,
+                    "configs/train.yaml",
+                    "    C: 1.0\n    max_iter: 1000\n",
+                    "    C: 0.5\n    max_iter: 5000\n",
+                );
+            }
         }
-        commit_everything(project, "Resolve the conflicts, keeping both sides");
+        commit_everything(project, "Resolve the conflicts");
     }
     conflict_regions
 }
@@ -267,7 +296,7 @@ fn upgrade_keeping_both_sides(test: &Test, project: &Path) -> u64 {
 fn check_every_edit_survived(project: &Path) {
     let read = |path: &str| std::fs::read_to_string(project.join(path)).unwrap();
     let manifest = read(".mlops/manifest.toml");
-    assert!(manifest.contains("\nlevel = 4\n"), "{manifest}");
+    assert_eq!(crate::support::manifest_level(&manifest), 4, "{manifest}");
     // Every edit survived, and every level's change reached the files the team edited.
     let pyproject = read("pyproject.toml");
     assert!(
@@ -278,13 +307,19 @@ fn check_every_edit_survived(project: &Path) {
     );
     let train = read("src/demo/train.py");
     for needle in [
-        "C=0.5",
         "def add_ratios",
         "(tuned: C=0.5",
         "From level 2, `make train`",
     ] {
         assert!(train.contains(needle), "train.py lacks {needle:?}");
     }
+    assert_eq!(train.matches("def build_model(").count(), 1, "{train}");
+    // The tuning lives on where level 2 reads the model's parameters.
+    let config = read("configs/train.yaml");
+    assert!(
+        config.contains("    C: 0.5\n    max_iter: 5000\n"),
+        "{config}"
+    );
     assert!(read(".github/workflows/ci.yml").contains("  typecheck:\n"));
     assert!(read("tests/test_features.py").contains("def test_add_ratios"));
     let conftest = read("tests/conftest.py");
