@@ -9,11 +9,26 @@ two; later levels monitor drift from the same log.
 
 Requests whose key starts with `synthetic:` (the release tests send such keys) are logged but
 marked, so that reports leave them out.
+
+The application writes its prediction log in the background (`background=True`): a request puts
+its records on a queue and is answered at once, and a thread of the log's own appends what is
+queued, in whole lines, with one write per batch. Stopping the application cleanly (the end of its
+lifespan, which SIGTERM and Ctrl-C reach, or the interpreter's exit) writes everything queued
+before it stops, and a label is taken only once the predictions before it are written, so the
+feedback log never names a prediction that the prediction log lacks. What a crash (SIGKILL, running
+out of memory) loses is what was queued and not yet written: the predictions answered in the last
+moments, usually a few milliseconds' worth, and at most a last line cut short, which `read` skips.
+Several processes (the workers of one server) may append to the same file: each batch is one
+`write` on a file opened for appending, so their lines do not interleave.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
+import logging
+import os
+import queue
 import threading
 import uuid
 from collections.abc import Iterator
@@ -23,6 +38,8 @@ from pathlib import Path
 from typing import Any
 
 SYNTHETIC_PREFIX = "synthetic:"
+
+logger = logging.getLogger(__name__)
 
 
 def new_id() -> str:
@@ -69,21 +86,81 @@ class FeedbackRecord:
 
 
 class JsonLines:
-    """Appends records to a JSON Lines file, one whole line at a time, from any thread. Without
-    a path it keeps nothing, for a service that is told not to log."""
+    """Appends records to a JSON Lines file, whole lines at a time, from any thread. Without a
+    path it keeps nothing, for a service that is told not to log. With `background`, `append`
+    returns at once and a thread of its own writes (`flush` waits for it, `close` stops it)."""
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, *, background: bool = False) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self._queue: queue.SimpleQueue[list[dict[str, Any]] | threading.Event | None] | None = None
+        self._writer: threading.Thread | None = None
+        if path is not None and background:
+            self._queue = queue.SimpleQueue()
+            self._writer = threading.Thread(
+                target=self._write_queued, name=f"log {path}", daemon=True
+            )
+            self._writer.start()
+            atexit.register(self.close)
 
     def append(self, records: list[dict[str, Any]]) -> None:
         if self.path is None or not records:
             return
+        if self._queue is not None:
+            self._queue.put(records)
+        else:
+            self._write(records)
+
+    def flush(self) -> None:
+        """Waits until every record appended before is written."""
+        if self._queue is not None and self._writer is not None and self._writer.is_alive():
+            written = threading.Event()
+            self._queue.put(written)
+            written.wait()
+
+    def close(self) -> None:
+        """Writes what is queued and stops the writer; later records are written at once."""
+        self.flush()
+        if self._queue is not None:
+            self._queue.put(None)
+            if self._writer is not None:
+                self._writer.join()
+            self._queue = None
+
+    def _write(self, records: list[dict[str, Any]]) -> None:
         text = "".join(json.dumps(record, separators=(",", ":")) + "\n" for record in records)
+        data = text.encode()
+        assert self.path is not None
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as file:
-                file.write(text)
+            descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                while data:
+                    data = data[os.write(descriptor, data) :]
+            finally:
+                os.close(descriptor)
+
+    def _write_queued(self) -> None:
+        """The writer: takes what was queued meanwhile, writes it in one go, and again."""
+        assert self._queue is not None
+        while True:
+            items = [self._queue.get()]
+            while True:
+                try:
+                    items.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            records = [record for item in items if isinstance(item, list) for record in item]
+            if records:
+                try:
+                    self._write(records)
+                except OSError:
+                    logger.exception("cannot write %d records to %s", len(records), self.path)
+            for item in items:
+                if isinstance(item, threading.Event):
+                    item.set()
+            if None in items:
+                return
 
 
 def read(path: Path) -> Iterator[dict[str, Any]]:

@@ -10,6 +10,10 @@ bearer token of `RELOAD_TOKEN`, or an application that listens on loopback only 
 `MODEL_RELOAD_SECONDS`, the application reloads by itself when the champion alias moves.
 {%- endblock %}
 
+{% block imports_before_pandas %}
+import numpy as np
+{%- endblock %}
+
 {% block imports_from_dataclasses %}
 from dataclasses import asdict
 {%- endblock %}
@@ -19,7 +23,7 @@ from dataclasses import asdict
 {% block package_modules %}{{ super() }}, swap{% endblock %}
 
 {% block package_imports %}
-from .metrics import ServiceMetrics
+from .metrics import RequestMetrics, ServiceMetrics
 {{- super() }}
 {%- endblock %}
 
@@ -69,11 +73,12 @@ class ReloadResponse(BaseModel):
 
 {% block lifespan_shutdown %}
         await swap.stop_watcher(watcher)
+{{- super() }}
 {%- endblock %}
 
 {% block app_middleware %}
     app.state.metrics = ServiceMetrics()
-    app.middleware("http")(app.state.metrics.middleware())
+    app.add_middleware(RequestMetrics, metrics=app.state.metrics)
 {%- endblock %}
 
 {% block loaded %}
@@ -130,6 +135,14 @@ class ReloadResponse(BaseModel):
         # the next request, never part of this one.
         served = request.app.state.served.current
         model = loaded(served)
+{%- endblock %}
+
+{% block predict_frame %}
+        # One array of the rows, in the model's order of features: pandas builds a frame from it
+        # in a tenth of the time it takes from dicts, and column-major as from dicts, so that the
+        # model computes exactly the same numbers.
+        values = [[row[name] for name in model.features] for row in body.rows]
+        frame = pd.DataFrame(np.array(values, dtype=float, order="F"), columns=model.features)
 {%- endblock %}
 
 {% block assign_variant %}
