@@ -5,9 +5,10 @@
 It is observable and swaps models without downtime: `GET /metrics` answers Prometheus (metrics.py);
 `GET /health` is liveness (the process answers) and `GET /ready` readiness (a model serves);
 `POST /admin/reload` loads the configured models again and swaps them in atomically once they pass
-the readiness check, requests in flight finishing on the old ones (swap.py). A reload needs the
-bearer token of `RELOAD_TOKEN`, or an application that listens on loopback only (access.py); with
-`MODEL_RELOAD_SECONDS`, the application reloads by itself when the champion alias moves.
+the readiness check, requests in flight finishing on the old ones, in every worker process of the
+server (swap.py). A reload needs the bearer token of `RELOAD_TOKEN`, or an application that listens
+on loopback only (access.py); with `MODEL_RELOAD_SECONDS`, the application reloads by itself when
+the champion alias moves.
 {%- endblock %}
 
 {% block imports_before_pandas %}
@@ -47,6 +48,10 @@ class ReloadResponse(BaseModel):
     model_sha256: str | None
     previous_version: str | None
     detail: str
+    other_workers: dict[str, str] = Field(
+        default={},
+        description="With several worker processes, the outcome in each other one, by process id.",
+    )
 {%- endblock %}
 
 {% block lifespan_setup %}{{ super() }}
@@ -69,10 +74,13 @@ class ReloadResponse(BaseModel):
             on_reload=lambda result: metrics.reloads.labels(result.outcome).inc(),
         )
         watcher = swap.start_watcher(app.state.served, swap.reload_interval())
+        app.state.workers = swap.Workers.from_environ()
+        follower = swap.start_follower(app.state.served, app.state.workers)
 {%- endblock %}
 
 {% block lifespan_shutdown %}
         await swap.stop_watcher(watcher)
+        await swap.stop_watcher(follower)
 {{- super() }}
 {%- endblock %}
 
@@ -119,7 +127,8 @@ class ReloadResponse(BaseModel):
     def reload(request: Request) -> Any:
         """Loads the configured models again and swaps them in once ready; 500 if they cannot
         be, the old models serving on."""
-        result = ReloadResponse(**asdict(request.app.state.served.reload()))
+        state = request.app.state
+        result = ReloadResponse(**asdict(swap.reload_everywhere(state.served, state.workers)))
         if result.outcome == swap.FAILED:
             return JSONResponse(status_code=500, content=result.model_dump())
         return result
