@@ -24,6 +24,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 
 import {{ package_name }}
 from {{ package_name }} import registry, tracking
@@ -246,7 +247,7 @@ def test_a_reload_reaches_every_worker_of_a_server(
 ) -> None:
     """The server of the image with two worker processes, under load: the worker that gets the
     reload answers once the other one has swapped too, both serve the new model from then on,
-    and no request fails."""
+    no request fails, and a scrape counts the requests of both."""
     before, after = sha256_of(model_path), sha256_of(challenger_path)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -291,6 +292,7 @@ def test_a_reload_reaches_every_worker_of_a_server(
             time.sleep(1.0)
             stop.set()
             answers = [answer for future in clients for answer in future.result()]
+        scraped = urllib.request.urlopen(f"{url}/metrics", timeout=30).read().decode()
     finally:
         stop.set()
         process.terminate()
@@ -301,6 +303,20 @@ def test_a_reload_reaches_every_worker_of_a_server(
     assert {status for _, status, _ in answers} == {200}, "a request failed during the swap"
     assert {sha for started, _, sha in answers if started < reloaded} >= {before}
     assert {sha for started, _, sha in answers if started > reloaded} == {after}
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(scraped)
+        for sample in family.samples
+    }
+    predicted = {"method": "POST", "path": "/predict", "status": "200"}
+    key = ("{{ package_name }}_requests_total", tuple(sorted(predicted.items())))
+    assert samples[key] == len(answers), "a scrape answers for every worker"
+    served = {
+        dict(labels)["model_sha256"]: value
+        for (name, labels), value in samples.items()
+        if name == "{{ package_name }}_model_info"
+    }
+    assert served == {before: 0, after: 1}, served
 
 
 def test_a_request_in_flight_finishes_on_the_old_model(

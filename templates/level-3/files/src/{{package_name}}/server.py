@@ -5,13 +5,14 @@ The serving image runs it:
 The number of worker processes is `WEB_CONCURRENCY` (uvicorn's own setting) when it is set, else
 the number of CPUs the process may use: the cores of its CPU set, bounded by its cgroup's quota (a
 container's `--cpus`, a pod's CPU limit, rounded up), at least 1. Each worker is a process of its
-own, with its own copy of the models and its own metrics; a Python process scores on one core at
-a time, so one worker per core is what uses them all. Set `WEB_CONCURRENCY=1` where memory is
+own, with its own copy of the models; a Python process scores on one core at a time, so one
+worker per core is what uses them all. Set `WEB_CONCURRENCY=1` where memory is
 short, and scale with replicas instead.
 
 With more than one worker, the server makes a directory for the workers of this run to share,
 named by `SERVER_RUN_DIR` in their environment, and removes it when it stops; the number of
 workers is in `SERVER_WORKERS`.
+{%- block docstring %}{% endblock %}
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         # The workers are started after this and inherit the environment.
         run_dir = tempfile.mkdtemp(prefix="{{ package_name }}-server-")
         os.environ[RUN_DIR_ENV] = run_dir
+{%- block worker_environment %}{% endblock %}
     os.environ[SERVER_WORKERS_ENV] = str(count)
     try:
         uvicorn.run(APP, host=args.host, port=args.port, workers=count)

@@ -24,15 +24,19 @@ starts with the package's, `{{ package_name }}_`:
 
 Paths are the routes' templates, not the URLs asked for, so unknown URLs cannot multiply series.
 
+A server of several worker processes (server.py) sets `PROMETHEUS_MULTIPROC_DIR`: each worker then
+counts in files of its own there, and `GET /metrics` adds up every worker's counts, so a scrape
+answers for the whole server whichever worker takes it. `model_info` is then the value a worker
+set last: a model swapped out stays listed, at 0.
+
 `RequestMetrics` is a plain ASGI middleware rather than Starlette's `BaseHTTPMiddleware`, which
 runs every request through a task and memory streams of its own: that cost a tenth of a small
 prediction's time. The series a prediction adds to are looked up once per label set and kept.
 """
 
 from __future__ import annotations
-{% if not is_classification %}
+
 import os
-{%- endif %}
 import time
 from typing import Any
 
@@ -43,6 +47,7 @@ from prometheus_client import (
     Gauge,
     Histogram,
     generate_latest,
+    multiprocess,
 )
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -58,6 +63,7 @@ PREDICTION_BUCKETS_ENV = "PREDICTION_BUCKETS"
 PREDICTION_BUCKETS = (25.0, 50.0, 75.0, 100.0, 150.0, 200.0, 250.0, 300.0, 400.0)
 {%- endif %}
 UNMATCHED = "unmatched"
+MULTIPROCESS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def route_path(scope: Scope) -> str:
@@ -81,6 +87,7 @@ class ServiceMetrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self.multiprocess_dir = os.environ.get(MULTIPROCESS_DIR_ENV) or None
         common = {"namespace": NAMESPACE, "registry": self.registry}
         self.requests = Counter(
             "requests", "Requests answered.", ["method", "path", "status"], **common
@@ -128,10 +135,12 @@ class ServiceMetrics:
             "model_info",
             "1 for each model served.",
             ["variant", "model_version", "model_sha256", "source"],
+            multiprocess_mode="mostrecent",
             **common,
         )
         self.reloads = Counter("model_reloads", "Model reloads, by outcome.", ["outcome"], **common)
         self._series: dict[tuple[Any, ...], Any] = {}
+        self._served: set[tuple[str, str, str, str]] = set()
 
     def _child(self, metric: Any, *labels: str) -> Any:
         """`metric.labels(*labels)`, looked up once: the label sets are few and long-lived."""
@@ -165,14 +174,27 @@ class ServiceMetrics:
 
     def serving(self, models: dict[str, LoadedModel | None]) -> None:
         """Records the models served now, by variant, replacing what was recorded before."""
-        self.model_info.clear()
-        for variant, model in models.items():
-            if model is not None:
-                version = model.version or "unversioned"
-                self.model_info.labels(variant, version, model.sha256, model.source).set(1)
+        served = {
+            (variant, model.version or "unversioned", model.sha256, model.source)
+            for variant, model in models.items()
+            if model is not None
+        }
+        if self.multiprocess_dir:
+            # Other workers' files keep a series: set it to 0 rather than remove it.
+            for labels in self._served - served:
+                self.model_info.labels(*labels).set(0)
+        else:
+            self.model_info.clear()
+        for labels in served:
+            self.model_info.labels(*labels).set(1)
+        self._served = served
 
     def response(self) -> Response:
-        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+        registry = self.registry
+        if self.multiprocess_dir:
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry, path=self.multiprocess_dir)
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
 class RequestMetrics:
