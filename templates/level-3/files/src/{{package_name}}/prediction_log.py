@@ -106,8 +106,9 @@ class JsonLines:
     def append(self, records: list[dict[str, Any]]) -> None:
         if self.path is None or not records:
             return
-        if self._queue is not None:
-            self._queue.put(records)
+        pending = self._queue
+        if pending is not None:
+            pending.put(records)
         else:
             self._write(records)
 
@@ -154,7 +155,9 @@ class JsonLines:
             if records:
                 try:
                     self._write(records)
-                except OSError:
+                except Exception:
+                    # The writer goes on: the next records may well be written (a full disk
+                    # freed, say), and `flush` must not wait for a thread that is gone.
                     logger.exception("cannot write %d records to %s", len(records), self.path)
             for item in items:
                 if isinstance(item, threading.Event):
