@@ -12,12 +12,13 @@ marked, so that reports leave them out.
 
 The application writes its prediction log in the background (`background=True`): a request puts
 its records on a queue and is answered at once, and a thread of the log's own appends what is
-queued, in whole lines, with one write per batch. Stopping the application cleanly (the end of its
-lifespan, which SIGTERM and Ctrl-C reach, or the interpreter's exit) writes everything queued
-before it stops, and a label is taken only once the predictions before it are written, so the
-feedback log never names a prediction that the prediction log lacks. What a crash (SIGKILL, running
-out of memory) loses is what was queued and not yet written: the predictions answered in the last
-moments, usually a few milliseconds' worth, and at most a last line cut short, which `read` skips.
+queued every tenth of a second (`WRITE_SECONDS`), in whole lines, with one write per batch.
+Stopping the application cleanly (the end of its lifespan, which SIGTERM and Ctrl-C reach, or the
+interpreter's exit) writes everything queued before it stops, and a label is taken only once the
+predictions before it are written, so the feedback log never names a prediction that the
+prediction log lacks. What a crash (SIGKILL, running out of memory) loses is what was queued and
+not yet written: the predictions answered in the last tenth of a second or so, and at most a last
+line cut short, which `read` skips.
 Several processes (the workers of one server) may append to the same file: each batch is one
 `write` on a file opened for appending, so their lines do not interleave.
 """
@@ -25,10 +26,10 @@ Several processes (the workers of one server) may append to the same file: each 
 from __future__ import annotations
 
 import atexit
+import collections
 import json
 import logging
 import os
-import queue
 import threading
 import uuid
 from collections.abc import Iterator
@@ -38,6 +39,8 @@ from pathlib import Path
 from typing import Any
 
 SYNTHETIC_PREFIX = "synthetic:"
+# How often the application's prediction log writes what its requests queued.
+WRITE_SECONDS = 0.1
 
 logger = logging.getLogger(__name__)
 
@@ -88,17 +91,21 @@ class FeedbackRecord:
 class JsonLines:
     """Appends records to a JSON Lines file, whole lines at a time, from any thread. Without a
     path it keeps nothing, for a service that is told not to log. With `background`, `append`
-    returns at once and a thread of its own writes (`flush` waits for it, `close` stops it)."""
+    only queues the records, and a thread of the log's own writes what is queued every
+    `WRITE_SECONDS` (`flush` has it write at once and waits, `close` stops it)."""
 
     def __init__(self, path: Path | None, *, background: bool = False) -> None:
         self.path = path
         self._lock = threading.Lock()
-        self._queue: queue.SimpleQueue[list[dict[str, Any]] | threading.Event | None] | None = None
+        # Appending to a deque wakes no thread: a request pays for nothing more.
+        self._pending: collections.deque[list[dict[str, Any]] | threading.Event | None] | None
+        self._pending = None
+        self._wake = threading.Event()
         self._writer: threading.Thread | None = None
         if path is not None and background:
-            self._queue = queue.SimpleQueue()
+            self._pending = collections.deque()
             self._writer = threading.Thread(
-                target=self._write_queued, name=f"log {path}", daemon=True
+                target=self._write_pending, name=f"log {path}", daemon=True
             )
             self._writer.start()
             atexit.register(self.close)
@@ -106,27 +113,29 @@ class JsonLines:
     def append(self, records: list[dict[str, Any]]) -> None:
         if self.path is None or not records:
             return
-        pending = self._queue
+        pending = self._pending
         if pending is not None:
-            pending.put(records)
+            pending.append(records)
         else:
             self._write(records)
 
     def flush(self) -> None:
         """Waits until every record appended before is written."""
-        if self._queue is not None and self._writer is not None and self._writer.is_alive():
+        pending = self._pending
+        if pending is not None and self._writer is not None and self._writer.is_alive():
             written = threading.Event()
-            self._queue.put(written)
+            pending.append(written)
+            self._wake.set()
             written.wait()
 
     def close(self) -> None:
         """Writes what is queued and stops the writer; later records are written at once."""
-        self.flush()
-        if self._queue is not None:
-            self._queue.put(None)
-            if self._writer is not None:
-                self._writer.join()
-            self._queue = None
+        pending = self._pending
+        if pending is not None and self._writer is not None:
+            pending.append(None)
+            self._wake.set()
+            self._writer.join()
+        self._pending = None
 
     def _write(self, records: list[dict[str, Any]]) -> None:
         text = "".join(json.dumps(record, separators=(",", ":")) + "\n" for record in records)
@@ -141,16 +150,17 @@ class JsonLines:
             finally:
                 os.close(descriptor)
 
-    def _write_queued(self) -> None:
-        """The writer: takes what was queued meanwhile, writes it in one go, and again."""
-        assert self._queue is not None
+    def _write_pending(self) -> None:
+        """The writer: every `WRITE_SECONDS`, or at once when woken, writes what is queued in one
+        go; it stops at the `None` that `close` queues."""
+        assert self._pending is not None
+        pending = self._pending
         while True:
-            items = [self._queue.get()]
-            while True:
-                try:
-                    items.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
+            self._wake.wait(WRITE_SECONDS)
+            self._wake.clear()
+            items = []
+            while pending:
+                items.append(pending.popleft())
             records = [record for item in items if isinstance(item, list) for record in item]
             if records:
                 try:
@@ -162,7 +172,7 @@ class JsonLines:
             for item in items:
                 if isinstance(item, threading.Event):
                     item.set()
-            if None in items:
+            if any(item is None for item in items):
                 return
 
 
