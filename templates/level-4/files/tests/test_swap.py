@@ -27,7 +27,7 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 import {{ package_name }}
-from {{ package_name }} import registry, tracking
+from {{ package_name }} import registry, swap, tracking
 from {{ package_name }}.app import create_app
 from {{ package_name }}.score import load_model
 from {{ package_name }}.swap import changed, reload_interval
@@ -317,6 +317,37 @@ def test_a_reload_reaches_every_worker_of_a_server(
         if name == "{{ package_name }}_model_info"
     }
     assert served == {before: 0, after: 1}, served
+
+
+def test_a_reload_that_another_worker_failed_or_missed_is_not_complete(
+    served_file: Path, challenger_path: Path, tmp_path: Path
+) -> None:
+    """Two workers' views of the directory they share, in one process: the other one fails the
+    reload, then does not answer; either way the reload did not reach every worker."""
+    model_swap = swap.ModelSwap(swap.load(served_file), loader=lambda: swap.load(served_file))
+    this = swap.Workers(tmp_path, count=2, timeout=0.5)
+    other = swap.Workers(tmp_path, count=2)
+
+    def fail_the_next_reload() -> None:
+        deadline = time.monotonic() + 30
+        while (announcement := other.announced()) is None:
+            assert time.monotonic() < deadline, "no reload was announced"
+            time.sleep(0.01)
+        other.acknowledge(announcement, "failed")
+
+    failing = threading.Thread(target=fail_the_next_reload)
+    failing.start()
+    replace(served_file, challenger_path)
+    result = swap.reload_everywhere(model_swap, this)
+    failing.join()
+    assert result.outcome == "swapped" and list(result.other_workers.values()) == ["failed"]
+    assert not swap.reached_every_worker(result, this)
+
+    result = swap.reload_everywhere(model_swap, this)
+    assert result.outcome == "unchanged" and result.other_workers == {}
+    assert "1 did not answer" in result.detail
+    assert not swap.reached_every_worker(result, this)
+    assert swap.reached_every_worker(result, None)
 
 
 def test_a_request_in_flight_finishes_on_the_old_model(

@@ -21,7 +21,8 @@ A server of several worker processes (server.py) is one service: the reload that
 reaches them all. The worker announces it in the directory the workers share (`SERVER_RUN_DIR`);
 the others look there twice a second, reload in turn and leave their outcome beside it; the worker
 answers once every other one has (or after `FOLLOW_TIMEOUT` seconds), with their outcomes in
-`other_workers`. A watcher's reloads need no announcing: every worker runs its own.
+`other_workers`, and answers 500 if one failed or did not answer in time. A watcher's reloads need
+no announcing: every worker runs its own.
 """
 
 from __future__ import annotations
@@ -252,9 +253,10 @@ class Workers:
     """The other worker processes of the server, through the directory they share: announcing a
     reload to them, noticing theirs, and their outcomes."""
 
-    def __init__(self, directory: Path, count: int) -> None:
+    def __init__(self, directory: Path, count: int, timeout: float = FOLLOW_TIMEOUT) -> None:
         self.directory = directory
         self.count = count
+        self.timeout = timeout
         self._seen = self._announcement()
 
     @classmethod
@@ -288,10 +290,10 @@ class Workers:
     def acknowledge(self, announcement: str, outcome: str) -> None:
         _write_atomically(self.directory / f"{announcement}.{os.getpid()}", outcome)
 
-    def outcomes(self, announcement: str, timeout: float = FOLLOW_TIMEOUT) -> dict[str, str]:
+    def outcomes(self, announcement: str) -> dict[str, str]:
         """The outcome of the announced reload in each other worker, by process id, once every
         one has reloaded or `timeout` seconds have passed."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + self.timeout
         while True:
             outcomes = {
                 path.suffix.removeprefix("."): path.read_text()
@@ -314,6 +316,16 @@ def reload_everywhere(swap: ModelSwap, workers: Workers | None) -> ReloadResult:
         + ([f"{missing} did not answer"] if missing else [])
     )
     return replace(result, detail=detail, other_workers=outcomes)
+
+
+def reached_every_worker(result: ReloadResult, workers: Workers | None) -> bool:
+    """Whether every worker reloaded: this one and, with several, every other one."""
+    if result.outcome == FAILED:
+        return False
+    if workers is None:
+        return True
+    outcomes = result.other_workers.values()
+    return len(outcomes) == workers.count - 1 and FAILED not in outcomes
 
 
 async def follow(swap: ModelSwap, workers: Workers) -> None:

@@ -125,11 +125,12 @@ class ReloadResponse(BaseModel):
         dependencies=[access.guard(RELOAD_TOKEN_ENV)],
     )
     def reload(request: Request) -> Any:
-        """Loads the configured models again and swaps them in once ready; 500 if they cannot
-        be, the old models serving on."""
+        """Loads the configured models again and swaps them in once ready, in every worker; 500
+        if they cannot be, the old models serving on, or if another worker failed."""
         state = request.app.state
-        result = ReloadResponse(**asdict(swap.reload_everywhere(state.served, state.workers)))
-        if result.outcome == swap.FAILED:
+        reloaded = swap.reload_everywhere(state.served, state.workers)
+        result = ReloadResponse(**asdict(reloaded))
+        if not swap.reached_every_worker(reloaded, state.workers):
             return JSONResponse(status_code=500, content=result.model_dump())
         return result
 
