@@ -33,7 +33,7 @@ import os
 import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -235,7 +235,9 @@ class PredictionLog(JsonLines):
             for row, prediction in zip(rows, predictions, strict=True)
 {%- endif %}
         ]
-        self.append([asdict(record) for record in records])
+        # A record's own fields, not `asdict`, which copies every row's features again and took
+        # a tenth of a millisecond a row.
+        self.append([vars(record) for record in records])
         return [record.prediction_id for record in records]
 
 
@@ -244,5 +246,5 @@ class FeedbackLog(JsonLines):
         """Logs a label for each prediction id; returns how many."""
         received_at = now()
         records = [FeedbackRecord(pid, label, received_at) for pid, label in labels]
-        self.append([asdict(record) for record in records])
+        self.append([vars(record) for record in records])
         return len(records)
