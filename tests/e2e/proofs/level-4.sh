@@ -3,9 +3,10 @@
 # GitHub API, the monitor dispatching and filing through it, the zero-downtime swap under concurrent
 # requests); `make demo-loop` goes round offline (serve, drifted traffic and labels, monitor, the
 # policy fires, retrain, gate, promote, swap with requests in flight and none failed; it exits 1
-# when any of that does not happen); the running application answers a Prometheus scrape; the
-# bug report's dry run prints an issue; `make monitor` runs from the command line on the demo's
-# logs with the references in MLflow. Runs in the generated project with $PYTHON, offline.
+# when any of that does not happen); the running application answers a Prometheus scrape and
+# `make load-test` measures it without an error; the bug report's dry run prints an issue;
+# `make monitor` runs from the command line on the demo's logs with the references in MLflow.
+# Runs in the generated project with $PYTHON, offline.
 set -euo pipefail
 
 # The whole loop, offline.
@@ -136,6 +137,10 @@ info = families[f"{package}_model_info"].samples
 assert len(info) == 1 and info[0].labels["variant"] == "champion" and info[0].value == 1, info
 print("scraped:", sorted(families))
 PY
+# The load test a team runs against any deployment, briefly: answered, measured, no error.
+make -s PYTHON="$PYTHON" load-test BASE_URL="$url" RATE=50 DURATION=2 | tee reports/load-test.txt
+grep -Eq "^100 requests in [0-9.]+ s: [0-9.]+ answered/s, 0 errors" reports/load-test.txt
+grep -q "^latency (ms): p50 " reports/load-test.txt
 kill "$app"
 wait "$app" 2>/dev/null || true
 trap - EXIT

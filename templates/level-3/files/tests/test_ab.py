@@ -53,6 +53,7 @@ def test_every_prediction_is_logged_with_its_variant(
     ab_client: TestClient, sample_rows: list[dict[str, float]], serving_logs: Path
 ) -> None:
     body = ab_client.post("/predict", json={"rows": sample_rows, "key": "user-1"}).json()
+    ab_client.app.state.prediction_log.flush()  # written in the background
 
     records = list(read(serving_logs / "predictions.jsonl"))
     assert [r["prediction_id"] for r in records] == body["prediction_ids"]
@@ -70,6 +71,7 @@ def test_every_prediction_is_logged_with_its_variant(
 {%- endif %}
 
     ab_client.post("/predict", json={"rows": sample_rows[:1], "key": "synthetic:check"})
+    ab_client.app.state.prediction_log.flush()
     assert list(read(serving_logs / "predictions.jsonl"))[-1]["synthetic"] is True
 
 

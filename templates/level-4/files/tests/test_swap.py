@@ -4,8 +4,11 @@ and none of them fails; a model that cannot load leaves the old one serving."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -21,8 +24,10 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 
-from {{ package_name }} import registry, tracking
+import {{ package_name }}
+from {{ package_name }} import registry, swap, tracking
 from {{ package_name }}.app import create_app
 from {{ package_name }}.score import load_model
 from {{ package_name }}.swap import changed, reload_interval
@@ -231,6 +236,118 @@ def test_requests_during_swaps_all_succeed(
     assert len(answers) > 50
     assert {status for status, _ in answers} == {200}, "a request failed during a swap"
     assert {sha for _, sha in answers} == {first, second}
+
+
+def test_a_reload_reaches_every_worker_of_a_server(
+    served_file: Path,
+    model_path: Path,
+    challenger_path: Path,
+    sample_rows: list[dict[str, float]],
+    tmp_path: Path,
+) -> None:
+    """The server of the image with two worker processes, under load: the worker that gets the
+    reload answers once the other one has swapped too, both serve the new model from then on,
+    no request fails, and a scrape counts the requests of both."""
+    before, after = sha256_of(model_path), sha256_of(challenger_path)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    package = Path({{ package_name }}.__file__).resolve().parent
+    environment = {
+        **os.environ,
+        "WEB_CONCURRENCY": "2",
+        "MODEL_PATH": str(served_file),
+        "PYTHONPATH": os.pathsep.join([str(package.parent), os.environ.get("PYTHONPATH", "")]),
+    }
+    environment.pop("MODEL_URI", None)
+    log = tmp_path / "server.log"
+    command = [sys.executable, "-m", "{{ package_name }}.server", "--port", str(port)]
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            command, cwd=tmp_path, env=environment, stdout=output, stderr=subprocess.STDOUT
+        )
+    stop = threading.Event()
+
+    def client_loop() -> list[tuple[float, int, str | None]]:
+        seen = []
+        while not stop.is_set():
+            started = time.monotonic()
+            status, body = call(f"{url}/predict", {"rows": sample_rows[:1]})
+            seen.append((started, status, body.get("model_sha256") if status == 200 else None))
+        return seen
+
+    try:
+        deadline = time.monotonic() + 180
+        while log.read_text().count("Application startup complete") < 2:
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, f"the workers did not start:\n{log.read_text()}"
+            time.sleep(0.2)
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            clients = [pool.submit(client_loop) for _ in range(4)]
+            time.sleep(1.0)
+            replace(served_file, challenger_path)
+            status, answer = reload(url)
+            reloaded = time.monotonic()
+            time.sleep(1.0)
+            stop.set()
+            answers = [answer for future in clients for answer in future.result()]
+        scraped = urllib.request.urlopen(f"{url}/metrics", timeout=30).read().decode()
+    finally:
+        stop.set()
+        process.terminate()
+        process.wait(timeout=60)
+
+    assert (status, answer["outcome"]) == (200, "swapped"), answer
+    assert list(answer["other_workers"].values()) == ["swapped"], answer
+    assert {status for _, status, _ in answers} == {200}, "a request failed during the swap"
+    assert {sha for started, _, sha in answers if started < reloaded} >= {before}
+    assert {sha for started, _, sha in answers if started > reloaded} == {after}
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(scraped)
+        for sample in family.samples
+    }
+    predicted = {"method": "POST", "path": "/predict", "status": "200"}
+    key = ("{{ package_name }}_requests_total", tuple(sorted(predicted.items())))
+    assert samples[key] == len(answers), "a scrape answers for every worker"
+    served = {
+        dict(labels)["model_sha256"]: value
+        for (name, labels), value in samples.items()
+        if name == "{{ package_name }}_model_info"
+    }
+    assert served == {before: 0, after: 1}, served
+
+
+def test_a_reload_that_another_worker_failed_or_missed_is_not_complete(
+    served_file: Path, challenger_path: Path, tmp_path: Path
+) -> None:
+    """Two workers' views of the directory they share, in one process: the other one fails the
+    reload, then does not answer; either way the reload did not reach every worker."""
+    model_swap = swap.ModelSwap(swap.load(served_file), loader=lambda: swap.load(served_file))
+    this = swap.Workers(tmp_path, count=2, timeout=0.5)
+    other = swap.Workers(tmp_path, count=2)
+
+    def fail_the_next_reload() -> None:
+        deadline = time.monotonic() + 30
+        while (announcement := other.announced()) is None:
+            assert time.monotonic() < deadline, "no reload was announced"
+            time.sleep(0.01)
+        other.acknowledge(announcement, "failed")
+
+    failing = threading.Thread(target=fail_the_next_reload)
+    failing.start()
+    replace(served_file, challenger_path)
+    result = swap.reload_everywhere(model_swap, this)
+    failing.join()
+    assert result.outcome == "swapped" and list(result.other_workers.values()) == ["failed"]
+    assert not swap.reached_every_worker(result, this)
+
+    result = swap.reload_everywhere(model_swap, this)
+    assert result.outcome == "unchanged" and result.other_workers == {}
+    assert "1 did not answer" in result.detail
+    assert not swap.reached_every_worker(result, this)
+    assert swap.reached_every_worker(result, None)
 
 
 def test_a_request_in_flight_finishes_on_the_old_model(

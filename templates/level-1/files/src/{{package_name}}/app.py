@@ -162,7 +162,9 @@ def create_app(model_path: Path | None = None) -> FastAPI:
 {%- endblock %}
 {%- block predict_assignment %}{% endblock %}
         check_schema(body.rows, model.features)
+{%- block predict_frame %}
         frame = pd.DataFrame(body.rows, columns=model.features)
+{%- endblock %}
 {%- block predict_body %}
 {%- if is_classification %}
         predictions = model.model.predict(frame)

@@ -175,7 +175,9 @@ def predict(model: LoadedModel, frame: pd.DataFrame) -> Predictions:
     missing = missing_features(list(frame.columns), model)
     if missing:
         raise SchemaError(missing)
-    features = frame[model.features]
+    # Selecting the columns copies the frame, a tenth of a one-row request's time: skip it when
+    # they are already the model's, in its order, as the application builds them.
+    features = frame if list(frame.columns) == model.features else frame[model.features]
     predictions = model.model.predict(features)
 {%- if is_classification %}
     probabilities = model.model.predict_proba(features)[:, 1]

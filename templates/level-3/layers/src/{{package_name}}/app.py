@@ -103,8 +103,13 @@ def variants(app: FastAPI) -> list[VariantInfo]:
         app.state.challenger = serving.load_challenger(config.challenger, app.state.model)
         share = config.challenger_share if app.state.challenger else 0.0
         app.state.router = serving.Router(share, config.salt)
-        app.state.prediction_log = PredictionLog(config.prediction_log)
+        # Predictions are logged off the request path; labels, which are few, at once.
+        app.state.prediction_log = PredictionLog(config.prediction_log, background=True)
         app.state.feedback_log = FeedbackLog(config.feedback_log)
+{%- endblock %}
+
+{% block lifespan_shutdown %}
+        app.state.prediction_log.close()
 {%- endblock %}
 
 {% block version_response_fields %}{{ super() }}
@@ -150,5 +155,7 @@ def variants(app: FastAPI) -> list[VariantInfo]:
     )
     def feedback(body: FeedbackRequest, request: Request) -> FeedbackResponse:
         labels = [(label.prediction_id, label.label) for label in body.labels]
+        # The predictions labelled are written before their labels.
+        request.app.state.prediction_log.flush()
         return FeedbackResponse(received=request.app.state.feedback_log.record(labels))
 {%- endblock %}

@@ -23,14 +23,22 @@ starts with the package's, `{{ package_name }}_`:
   `failed`.
 
 Paths are the routes' templates, not the URLs asked for, so unknown URLs cannot multiply series.
+
+A server of several worker processes (server.py) sets `PROMETHEUS_MULTIPROC_DIR`: each worker then
+counts in files of its own there, and `GET /metrics` adds up every worker's counts, so a scrape
+answers for the whole server whichever worker takes it. `model_info` is then the value a worker
+set last: a model swapped out stays listed, at 0.
+
+`RequestMetrics` is a plain ASGI middleware rather than Starlette's `BaseHTTPMiddleware`, which
+runs every request through a task and memory streams of its own: that cost a tenth of a small
+prediction's time. The series a prediction adds to are looked up once per label set and kept.
 """
 
 from __future__ import annotations
-{% if not is_classification %}
+
 import os
-{%- endif %}
 import time
-from collections.abc import Awaitable, Callable
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -39,9 +47,10 @@ from prometheus_client import (
     Gauge,
     Histogram,
     generate_latest,
+    multiprocess,
 )
-from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .score import LoadedModel, Predictions
 
@@ -54,11 +63,12 @@ PREDICTION_BUCKETS_ENV = "PREDICTION_BUCKETS"
 PREDICTION_BUCKETS = (25.0, 50.0, 75.0, 100.0, 150.0, 200.0, 250.0, 300.0, 400.0)
 {%- endif %}
 UNMATCHED = "unmatched"
+MULTIPROCESS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
-def route_path(request: Request) -> str:
+def route_path(scope: Scope) -> str:
     """The template of the route that answered, such as `/predict`."""
-    route = request.scope.get("route")
+    route = scope.get("route")
     return str(getattr(route, "path", UNMATCHED))
 {%- if not is_classification %}
 
@@ -77,6 +87,7 @@ class ServiceMetrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self.multiprocess_dir = os.environ.get(MULTIPROCESS_DIR_ENV) or None
         common = {"namespace": NAMESPACE, "registry": self.registry}
         self.requests = Counter(
             "requests", "Requests answered.", ["method", "path", "status"], **common
@@ -124,57 +135,90 @@ class ServiceMetrics:
             "model_info",
             "1 for each model served.",
             ["variant", "model_version", "model_sha256", "source"],
+            multiprocess_mode="mostrecent",
             **common,
         )
         self.reloads = Counter("model_reloads", "Model reloads, by outcome.", ["outcome"], **common)
+        self._series: dict[tuple[Any, ...], Any] = {}
+        self._served: set[tuple[str, str, str, str]] = set()
 
-    def observe_request(self, request: Request, status: int, seconds: float) -> None:
-        method, path = request.method, route_path(request)
-        self.requests.labels(method, path, str(status)).inc()
-        self.latency.labels(method, path).observe(seconds)
+    def _child(self, metric: Any, *labels: str) -> Any:
+        """`metric.labels(*labels)`, looked up once: the label sets are few and long-lived."""
+        key = (id(metric), *labels)
+        child = self._series.get(key)
+        if child is None:
+            child = self._series[key] = metric.labels(*labels)
+        return child
+
+    def observe_request(self, scope: Scope, status: int, seconds: float) -> None:
+        method, path, code = scope["method"], route_path(scope), str(status)
+        self._child(self.requests, method, path, code).inc()
+        self._child(self.latency, method, path).observe(seconds)
         if status >= 400:
-            self.errors.labels(method, path, str(status)).inc()
+            self._child(self.errors, method, path, code).inc()
 
     def observe_predictions(
         self, variant: str, model_version: str | None, scored: Predictions
     ) -> None:
         version = model_version or "unversioned"
+        distribution = self._child(self.distribution, variant, version)
 {%- if is_classification %}
         for label, probability in zip(scored.predictions, scored.probabilities, strict=True):
-            self.predictions.labels(variant, version, str(label)).inc()
-            self.distribution.labels(variant, version).observe(probability)
+            self._child(self.predictions, variant, version, str(label)).inc()
+            distribution.observe(probability)
 {%- else %}
-        self.predictions.labels(variant, version).inc(len(scored.predictions))
+        self._child(self.predictions, variant, version).inc(len(scored.predictions))
         for value in scored.predictions:
-            self.distribution.labels(variant, version).observe(value)
+            distribution.observe(value)
 {%- endif %}
 
     def serving(self, models: dict[str, LoadedModel | None]) -> None:
         """Records the models served now, by variant, replacing what was recorded before."""
-        self.model_info.clear()
-        for variant, model in models.items():
-            if model is not None:
-                version = model.version or "unversioned"
-                self.model_info.labels(variant, version, model.sha256, model.source).set(1)
+        served = {
+            (variant, model.version or "unversioned", model.sha256, model.source)
+            for variant, model in models.items()
+            if model is not None
+        }
+        if self.multiprocess_dir:
+            # Other workers' files keep a series: set it to 0 rather than remove it.
+            for labels in self._served - served:
+                self.model_info.labels(*labels).set(0)
+        else:
+            self.model_info.clear()
+        for labels in served:
+            self.model_info.labels(*labels).set(1)
+        self._served = served
 
     def response(self) -> Response:
-        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+        registry = self.registry
+        if self.multiprocess_dir:
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry, path=self.multiprocess_dir)
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
-    def middleware(
-        self,
-    ) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
-        """An HTTP middleware timing and counting every request."""
 
-        async def measure(
-            request: Request, call_next: Callable[[Request], Awaitable[Response]]
-        ) -> Response:
-            started = time.perf_counter()
-            try:
-                response = await call_next(request)
-            except Exception:
-                self.observe_request(request, 500, time.perf_counter() - started)
-                raise
-            self.observe_request(request, response.status_code, time.perf_counter() - started)
-            return response
+class RequestMetrics:
+    """An ASGI middleware timing and counting every HTTP request, to its last byte. A request
+    whose handler raised counts as the 500 that the server answers."""
 
-        return measure
+    def __init__(self, app: ASGIApp, metrics: ServiceMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_note_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note_status)
+        finally:
+            self.metrics.observe_request(scope, status, time.perf_counter() - started)

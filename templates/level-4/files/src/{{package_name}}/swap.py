@@ -15,8 +15,14 @@ flight finish on the old model. `ModelSwap.reload`:
 
 The application reloads on `POST /admin/reload` (`make reload BASE_URL=...`) and, with
 `MODEL_RELOAD_SECONDS` set, by itself that often when the champion alias has moved (after a release
-or a rollback, say). Reloads run one at a time; each process of a multi-worker server reloads on
-its own, so use the watcher there.
+or a rollback, say). Reloads run one at a time.
+
+A server of several worker processes (server.py) is one service: the reload that one worker gets
+reaches them all. The worker announces it in the directory the workers share (`SERVER_RUN_DIR`);
+the others look there twice a second, reload in turn and leave their outcome beside it; the worker
+answers once every other one has (or after `FOLLOW_TIMEOUT` seconds), with their outcomes in
+`other_workers`, and answers 500 if one failed or did not answer in time. A watcher's reloads need
+no announcing: every worker runs its own.
 """
 
 from __future__ import annotations
@@ -30,10 +36,12 @@ import math
 import os
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -45,6 +53,11 @@ from .score import LoadedModel
 
 RELOAD_SECONDS_ENV = "MODEL_RELOAD_SECONDS"
 RELOAD_TOKEN_ENV = "RELOAD_TOKEN"
+RUN_DIR_ENV = "SERVER_RUN_DIR"
+SERVER_WORKERS_ENV = "SERVER_WORKERS"
+FOLLOW_SECONDS = 0.5
+FOLLOW_TIMEOUT = 120.0
+ANNOUNCEMENT = "model-reload"
 SWAPPED, UNCHANGED, FAILED = "swapped", "unchanged", "failed"
 
 logger = logging.getLogger(__name__)
@@ -81,6 +94,7 @@ class ReloadResult:
     model_sha256: str | None
     previous_version: str | None
     detail: str
+    other_workers: dict[str, str] = field(default_factory=dict)
 
 
 def now() -> str:
@@ -227,6 +241,108 @@ async def stop_watcher(task: asyncio.Task[None] | None) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    temporary.write_text(text)
+    os.replace(temporary, path)
+
+
+class Workers:
+    """The other worker processes of the server, through the directory they share: announcing a
+    reload to them, noticing theirs, and their outcomes."""
+
+    def __init__(self, directory: Path, count: int, timeout: float = FOLLOW_TIMEOUT) -> None:
+        self.directory = directory
+        self.count = count
+        self.timeout = timeout
+        self._seen = self._announcement()
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Workers | None:
+        """The server's workers, or `None` for a process that serves alone."""
+        directory = environ.get(RUN_DIR_ENV, "").strip()
+        count = int(environ.get(SERVER_WORKERS_ENV, "").strip() or 1)
+        return cls(Path(directory), count) if directory and count > 1 else None
+
+    def _announcement(self) -> str:
+        try:
+            return (self.directory / ANNOUNCEMENT).read_text()
+        except OSError:
+            return ""
+
+    def announce(self) -> str:
+        """Asks the other workers to reload; the announcement's id."""
+        announcement = uuid.uuid4().hex
+        _write_atomically(self.directory / ANNOUNCEMENT, announcement)
+        self._seen = announcement
+        return announcement
+
+    def announced(self) -> str | None:
+        """The id of a reload another worker announced since this one last looked, if any."""
+        announcement = self._announcement()
+        if not announcement or announcement == self._seen:
+            return None
+        self._seen = announcement
+        return announcement
+
+    def acknowledge(self, announcement: str, outcome: str) -> None:
+        _write_atomically(self.directory / f"{announcement}.{os.getpid()}", outcome)
+
+    def outcomes(self, announcement: str) -> dict[str, str]:
+        """The outcome of the announced reload in each other worker, by process id, once every
+        one has reloaded or `timeout` seconds have passed."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            outcomes = {
+                path.suffix.removeprefix("."): path.read_text()
+                for path in self.directory.glob(f"{announcement}.*")
+            }
+            if len(outcomes) >= self.count - 1 or time.monotonic() > deadline:
+                return outcomes
+            time.sleep(0.05)
+
+
+def reload_everywhere(swap: ModelSwap, workers: Workers | None) -> ReloadResult:
+    """Reloads this worker, then every other one unless this one failed."""
+    result = swap.reload()
+    if workers is None or result.outcome == FAILED:
+        return result
+    outcomes = workers.outcomes(workers.announce())
+    missing = workers.count - 1 - len(outcomes)
+    detail = f"{result.detail}; the other workers: " + ", ".join(
+        [f"{outcome} in {pid}" for pid, outcome in sorted(outcomes.items())]
+        + ([f"{missing} did not answer"] if missing else [])
+    )
+    return replace(result, detail=detail, other_workers=outcomes)
+
+
+def reached_every_worker(result: ReloadResult, workers: Workers | None) -> bool:
+    """Whether every worker reloaded: this one and, with several, every other one."""
+    if result.outcome == FAILED:
+        return False
+    if workers is None:
+        return True
+    outcomes = result.other_workers.values()
+    return len(outcomes) == workers.count - 1 and FAILED not in outcomes
+
+
+async def follow(swap: ModelSwap, workers: Workers) -> None:
+    """Reloads when another worker announces a reload, until cancelled."""
+    while True:
+        await asyncio.sleep(FOLLOW_SECONDS)
+        announcement = workers.announced()
+        if announcement is not None:
+            result = await run_in_threadpool(swap.reload)
+            workers.acknowledge(announcement, result.outcome)
+
+
+def start_follower(swap: ModelSwap, workers: Workers | None) -> asyncio.Task[None] | None:
+    """Starts `follow` in the running event loop for a worker of several."""
+    if workers is None:
+        return None
+    return asyncio.create_task(follow(swap, workers))
 
 
 def request_reload(base_url: str, token: str | None = None) -> tuple[int, dict[str, object]]:
