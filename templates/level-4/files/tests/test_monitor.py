@@ -15,8 +15,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from {{ package_name }} import monitor, reference
 from {{ package_name }} import {{ ci_provider }} as provider
+from {{ package_name }} import monitor, reference
 from {{ package_name }}.policy import Policy, Rule
 from {{ package_name }}.prediction_log import FeedbackLog, PredictionLog
 from {{ package_name }}.score import load_model, predict

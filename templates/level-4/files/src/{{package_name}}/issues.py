@@ -105,9 +105,7 @@ def file(tracker: Tracker, report: BugReport) -> Filed:
     """Opens an issue for the report, or comments on (and reopens) the one it already has."""
     existing = find_issue(tracker, report)
     if existing is None:
-        issue = tracker.create(
-            report.title, report.issue_body(), report.labels, report.fingerprint
-        )
+        issue = tracker.create(report.title, report.issue_body(), report.labels, report.fingerprint)
         return Filed("opened", issue.number, issue.url)
     action = "updated"
     if not existing.open:

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from {{ package_name }} import gitlab
-
 # The fake GitLab API of test_issues.py, its fixture included.
 from test_issues import PROJECT, TOKEN, FakeGitLab, fake  # noqa: F401
+
+from {{ package_name }} import gitlab
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "configs" / "monitoring.yaml"
