@@ -44,7 +44,10 @@ class FakeGitLab:
             if (body or {}).get("token") != self.job_token:
                 return 401, {"message": "401 Unauthorized"}
             self.triggered.append(body)
-            return 201, {"id": len(self.triggered), "web_url": "https://gitlab.com/e2e/demo/-/pipelines/1"}
+            return 201, {
+                "id": len(self.triggered),
+                "web_url": "https://gitlab.com/e2e/demo/-/pipelines/1",
+            }
         if match := re.fullmatch(r"jobs/artifacts/([^/]+)/raw/(.+)", route):
             if headers.get("JOB-TOKEN") != self.job_token:
                 return 401, {"message": "401 Unauthorized"}

@@ -20,9 +20,10 @@ import json
 import subprocess
 from typing import Any
 
-from pipelines import REGISTRY, TOKEN, Harness, Pipeline
 from scenario import production_traffic
 from workflows import check
+
+from pipelines import REGISTRY, TOKEN, Harness, Pipeline
 
 MERGE_REQUEST = {"CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "1"}
 

@@ -35,15 +35,18 @@ HERE = Path(__file__).resolve().parent
 ACT = HERE.parent / "act"
 sys.path[:0] = [str(HERE), str(ACT)]
 
-from fake_gitlab import FakeGitLab  # noqa: E402
 from workflows import ScenarioError, check, mlflow_server, registry_state  # noqa: E402
+
+from fake_gitlab import FakeGitLab  # noqa: E402
 
 PROJECT_URL = "https://gitlab.com/e2e/demo.git"
 PROJECT_ID = "1217"
 TOKEN = "glpat-e2eFakeToken"
 JOB_TOKEN = "glcbt-e2eFakeJobToken"
 REGISTRY = "registry.gitlab.com/e2e/demo"
-RESULT = re.compile(r"^\s*(PASS|FAIL|WARN)\s+(?:\S+\s+)?([\w:.-]+)\s*(?:pre_script|after_script)?\s*$")
+RESULT = re.compile(
+    r"^\s*(PASS|FAIL|WARN)\s+(?:\S+\s+)?([\w:.-]+)\s*(?:pre_script|after_script)?\s*$"
+)
 
 
 @dataclass
@@ -96,7 +99,13 @@ class Harness:
         git("-C", str(self.clone), "branch", "-M", "main")
         git("-C", str(self.clone), "remote", "set-url", "origin", PROJECT_URL)
         git("-C", str(self.clone), "update-ref", "refs/remotes/origin/main", "HEAD")
-        git("-C", str(self.clone), "symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/main")
+        git(
+            "-C",
+            str(self.clone),
+            "symbolic-ref",
+            "refs/remotes/origin/HEAD",
+            "refs/remotes/origin/main",
+        )
         (self.work / "files").mkdir()
         self.fake = FakeGitLab(PROJECT_ID, TOKEN, JOB_TOKEN, self.work / "files")
         self.server, self.api_url = self.fake.serve()
@@ -111,7 +120,7 @@ class Harness:
         command = [
             str(self.gcl),
             "--state-dir", os.path.relpath(work / "state", self.clone),
-            "--force-shell-executor", "--shell-isolation", "--no-color",
+            "--force-shell-executor", "--shell-isolation", "--no-color", "--concurrency", "1",
             "--container-executable", str(HERE / "bin" / "container"),
             "--variables-file", "/nonexistent",
         ]  # fmt: skip
@@ -201,7 +210,9 @@ class Harness:
         unset = unset or []
         print(f"\n--- pipeline {number}: {what}", flush=True)
         if not self.workflow_admits(variables, unset) or not self.listed(variables, unset):
-            check(not expect, f"pipeline {number}: the workflow refuses it, yet {expect} should run")
+            check(
+                not expect, f"pipeline {number}: the workflow refuses it, yet {expect} should run"
+            )
             print(f"--- pipeline {number}: workflow:rules create no pipeline", flush=True)
             self.pipelines.append(Pipeline(number, what, {}, work, 0.0))
             return self.pipelines[-1]
@@ -233,7 +244,10 @@ class Harness:
             self.ran.setdefault(job, set()).add(outcome)
         for job in sorted(set(expect) | set(jobs)):
             wanted, got = expect.get(job, "skipped"), jobs.get(job, "skipped")
-            check(wanted == got, f"pipeline {number} ({what}): job `{job}` should be {wanted}, was {got}")
+            check(
+                wanted == got,
+                f"pipeline {number} ({what}): job `{job}` should be {wanted}, was {got}",
+            )
         return pipeline
 
     def every_job_ran(self) -> None:
