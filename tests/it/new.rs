@@ -433,6 +433,21 @@ fn contradicting_flags_are_usage_errors_naming_both() {
 }
 
 #[test]
+fn the_first_commit_is_on_main_whatever_git_s_default_branch() {
+    // The generated pipelines release only from `main`.
+    let test = Test::new();
+    std::fs::write(
+        test.dir.path().join("home/.gitconfig"),
+        "[user]\n\tname = Test User\n\temail = test@example.com\n[init]\n\tdefaultBranch = trunk\n",
+    )
+    .unwrap();
+    test.mlops(&["new", "demo", "--level", "1", "--no-input"])
+        .success();
+    let repository = git2::Repository::open(test.path("demo")).unwrap();
+    assert_eq!(repository.head().unwrap().shorthand().ok(), Some("main"));
+}
+
+#[test]
 fn the_current_directory_is_filled_when_empty() {
     let test = Test::new();
     std::fs::create_dir(test.path("here")).unwrap();

@@ -3,7 +3,8 @@
 //! most two conflict regions in all, and keeping both sides of each leaves files that parse.
 //!
 //! With `MLOPS_SCENARIO_OUT=DIR`, the resolved project is copied to DIR, where
-//! `tests/e2e/upgrade-scenario.sh` runs its own tests and ruff (Python is not needed here).
+//! the end-to-end suite (`tests/e2e/run.sh upgrade-scenario`) runs its own lint and tests (Python is
+//! not needed here).
 
 use std::path::Path;
 
@@ -102,8 +103,8 @@ fn first_three_weeks(project: &Path) {
     replace(
         project,
         "Makefile",
-        "docker-build clean\n",
-        "docker-build features clean\n",
+        "serve docker-build\n",
+        "serve docker-build features\n",
     );
     replace(
         project,
@@ -305,7 +306,7 @@ fn check_every_edit_survived(project: &Path) {
     }
     let makefile = read("Makefile");
     for needle in [
-        "docker-build features validate",
+        "serve docker-build features\n",
         "\nfeatures: ## show",
         "\ndemo-loop: ##",
     ] {

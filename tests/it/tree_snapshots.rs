@@ -82,3 +82,8 @@ fn the_highest_level_for_each_other_ci_provider() {
         snapshot_level_of(highest, "classification", ci_provider);
     }
 }
+
+#[test]
+fn level_0_for_regression() {
+    snapshot_level(0, "regression");
+}

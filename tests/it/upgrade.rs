@@ -963,3 +963,60 @@ fn the_ci_provider_of_a_project_is_not_changed_by_an_upgrade() {
     });
     assert!(!project.join(".gitlab-ci.yml").exists());
 }
+
+/// A team that tuned the model in `train.py` at level 1 must not lose the tuning at level 2,
+/// where the model is configured in `configs/train.yaml`: level 2 rebuilds `build_model` from the
+/// configuration in place, and the pipeline (`make train`, model CI, the release) and the tests
+/// train through it, so the tuned lines meet level 2's in a conflict rather than living on in a
+/// function nothing calls.
+#[test]
+fn a_model_tuned_in_train_py_at_level_1_is_a_conflict_at_level_2_never_bypassed() {
+    let test = Test::new();
+    test.mlops(&["new", "demo", "--level", "1", "--no-input"])
+        .success();
+    let project = test.path("demo");
+    let train = project.join("src/demo/train.py");
+    let generated = std::fs::read_to_string(&train).unwrap();
+    let stock = "LogisticRegression(max_iter=1000, random_state=seed)";
+    let tuned = "LogisticRegression(max_iter=5000, C=0.3, random_state=seed)";
+    assert!(generated.contains(stock), "{generated}");
+    std::fs::write(&train, generated.replace(stock, tuned)).unwrap();
+    commit_everything(&project, "Tune the model");
+
+    let output = test.run_in("mlops", &["upgrade", "--format", "json"], &project, &[]);
+    output.code(3);
+    let report: serde_json::Value = serde_json::from_str(&output.stdout).unwrap();
+    assert_eq!(report["to_level"], 2);
+    assert_eq!(
+        report["conflicted_paths"],
+        serde_json::json!(["src/demo/train.py"])
+    );
+
+    // The conflict puts the tuned builder next to level 2's configured one, named by side.
+    let merged = std::fs::read_to_string(&train).unwrap();
+    let ours = merged
+        .find("<<<<<<< yours")
+        .expect("a conflict in train.py");
+    let theirs = merged.find(">>>>>>> level 2").unwrap();
+    let conflict = &merged[ours..theirs];
+    assert!(conflict.contains(tuned), "{merged}");
+    assert!(
+        conflict.contains("estimator = estimator or load_config().estimator"),
+        "{merged}"
+    );
+    assert!(merged.contains("from .config import ConfigError, EstimatorConfig, load_config"));
+
+    // Everything that trains at level 2 builds the model there.
+    let pipeline = std::fs::read_to_string(project.join("src/demo/pipeline.py")).unwrap();
+    assert!(pipeline.contains("from .train import build_model, evaluate"));
+    assert!(
+        pipeline
+            .contains("return build_model(config.seed, config.estimator).fit(features, target)")
+    );
+    assert!(!pipeline.contains("LogisticRegression") && !pipeline.contains("def build_estimator"));
+    let fixtures = std::fs::read_to_string(project.join("tests/conftest.py")).unwrap();
+    assert!(
+        fixtures.contains("train.train(dataset, path)"),
+        "{fixtures}"
+    );
+}

@@ -348,6 +348,9 @@ def production_traffic(harness: Harness, server: str) -> None:
         "PREDICTION_LOG": str(files / "predictions.jsonl"),
         "FEEDBACK_LOG": str(files / "feedback.jsonl"),
         "PYTHONPATH": str(harness.origin / "src"),
+        # It listens on loopback and is told so, as `make serve` does, so it takes labels
+        # without a token (access.py).
+        "UVICORN_HOST": "127.0.0.1",
     }
     python = str(harness.env / "bin" / "python")
     command = [python, "-m", "uvicorn", "demo.app:app", "--port", str(port)]

@@ -25,6 +25,12 @@ assert info.signature is not None
 print(f"registered: $PACKAGE version {version.version}, metrics {run.data.metrics}")
 PY
 
+# Nothing is the champion yet: batch scoring says what to run.
+if make PYTHON="$PYTHON" score OUTPUT=data/processed/none.csv 2>reports/score-error.log; then
+    echo "make score passed without a champion" >&2; exit 1
+fi
+grep -q 'make promote VERSION=N' reports/score-error.log
+
 make PYTHON="$PYTHON" promote VERSION=1
 make PYTHON="$PYTHON" models
 
@@ -48,15 +54,38 @@ assert candidate.tags["gate"] == "failed", candidate.tags
 print("rejected:", candidate.tags["gate.summary"])
 PY
 
-# Batch scoring with the champion, through the same module the application uses.
+# Batch scoring with the champion, through the same module the application uses, checked against
+# the champion's own predictions, row by row.
 make PYTHON="$PYTHON" score OUTPUT=data/processed/predictions.csv
-"$PYTHON" - <<'PY'
+"$PYTHON" - "$TASK" "$PACKAGE" <<'PY'
+import sys
+
+import mlflow.sklearn
+import numpy as np
 import pandas as pd
 
+mlflow.set_tracking_uri("sqlite:///mlflow.db")
+data = pd.read_csv("data/raw/dataset.csv")
 scored = pd.read_csv("data/processed/predictions.csv")
-assert len(scored) == len(pd.read_csv("data/raw/dataset.csv")) and "prediction" in scored
-print(f"scored {len(scored)} rows")
+assert list(scored.columns[: len(data.columns)]) == list(data.columns), scored.columns
+assert np.allclose(scored[data.columns].to_numpy(), data.to_numpy())
+champion = mlflow.sklearn.load_model(f"models:/{sys.argv[2]}@champion")
+features = data[list(champion.feature_names_in_)]
+assert np.allclose(scored["prediction"], champion.predict(features))
+if sys.argv[1] == "classification":
+    assert scored["prediction"].tolist() == champion.predict(features).tolist()
+    assert np.allclose(scored["probability"], champion.predict_proba(features)[:, 1])
+print(f"scored {len(scored)} rows, as the champion predicts them")
 PY
 
 # The training workflow's compute target comes from configs/compute.yaml.
 make -s PYTHON="$PYTHON" compute-target | grep -qx 'runs-on="ubuntu-latest"'
+
+# `make clean` removes what the commands generated, not the MLflow store; only
+# `make clean-mlflow` deletes that, and says so.
+make PYTHON="$PYTHON" clean
+test ! -e models/model.joblib && test ! -e reports/training
+test -s mlflow.db && test -d mlartifacts
+make PYTHON="$PYTHON" clean-mlflow >reports/clean-mlflow.log
+grep -q "deleting the MLflow store" reports/clean-mlflow.log
+test ! -e mlflow.db && test ! -e mlartifacts

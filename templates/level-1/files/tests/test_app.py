@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import joblib
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
@@ -40,6 +42,46 @@ def test_predict(client: TestClient, sample_rows: list[dict[str, float]]) -> Non
 {%- else %}
     assert all(isinstance(value, float) for value in body["predictions"])
 {%- endif %}
+
+
+@pytest.fixture(scope="module")
+def known_rows(dataset: pd.DataFrame) -> pd.DataFrame:
+    """Rows of features whose answers the model file itself gives."""
+    return dataset.drop(columns=["target"]).sample(20, random_state=3)
+
+
+def test_the_served_predictions_are_the_models_for_each_row_in_order(
+    client: TestClient, model_path: Path, known_rows: pd.DataFrame
+) -> None:
+    """The oracle is the model file, loaded apart from the application."""
+    model = joblib.load(model_path)
+    expected = model.predict(known_rows)
+{%- if is_classification %}
+    assert set(expected) == {0, 1}, "the rows should not all get the same class"
+{%- endif %}
+    response = client.post("/predict", json={"rows": known_rows.to_dict(orient="records")})
+    assert response.status_code == 200, response.text
+    body = response.json()
+{%- if is_classification %}
+    assert body["predictions"] == [int(value) for value in expected]
+    probabilities = model.predict_proba(known_rows)[:, 1]
+    assert body["probabilities"] == pytest.approx([float(value) for value in probabilities])
+{%- else %}
+    assert body["predictions"] == pytest.approx([float(value) for value in expected])
+{%- endif %}
+
+
+def test_each_answer_belongs_to_its_row_whatever_the_batch(
+    client: TestClient, known_rows: pd.DataFrame
+) -> None:
+    rows = known_rows.to_dict(orient="records")
+    key = "{% if is_classification %}probabilities{% else %}predictions{% endif %}"
+    forward = client.post("/predict", json={"rows": rows}).json()[key]
+    backward = client.post("/predict", json={"rows": rows[::-1]}).json()[key]
+    alone = [client.post("/predict", json={"rows": [row]}).json()[key][0] for row in rows]
+    assert len(set(forward)) > len(rows) // 2, "the rows should get different answers"
+    assert backward == pytest.approx(forward[::-1])
+    assert alone == pytest.approx(forward)
 
 
 def test_predict_names_missing_and_unexpected_features(

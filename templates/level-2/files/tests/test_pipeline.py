@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
-from {{ package_name }} import registry, tracking
-from {{ package_name }}.config import ConfigError, EstimatorConfig, TrainConfig
+from {{ package_name }} import registry, tracking, train
+from {{ package_name }}.config import ConfigError, EstimatorConfig, TrainConfig, to_yaml
 from {{ package_name }}.data.ingest import IngestConfig
 from {{ package_name }}.data.validate import DataValidationError
 from {{ package_name }}.pipeline import TEST_SET_ARTIFACT, TrainingResult, main
@@ -135,6 +135,27 @@ def test_an_estimator_that_cannot_be_built_is_a_config_error(
     )
     with pytest.raises(ConfigError, match="colour"):
         train_candidate(wrong)
+
+
+def test_every_way_of_training_builds_the_configured_model(
+    train_candidate: Train,
+    worse_config: TrainConfig,
+    dataset: pd.DataFrame,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The pipeline (`make train`, model CI, the release), `python -m ...train` and the tests'
+    model file all come from train.build_model: configs/train.yaml decides what each trains."""
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "train.yaml").write_text(to_yaml(worse_config))
+    monkeypatch.chdir(tmp_path)
+    configured = worse_config.estimator.class_path.rpartition(".")[2]
+
+    assert type(train.build_model()[-1]).__name__ == configured
+    train.train(dataset, tmp_path / "quick.joblib")
+    assert type(joblib.load(tmp_path / "quick.joblib")[-1]).__name__ == configured
+    version = train_candidate(worse_config).version
+    assert type(mlflow.sklearn.load_model(registry.model_uri(version))[-1]).__name__ == configured
 
 
 def test_git_commit_is_recorded_and_unknown_outside_a_repository(

@@ -1,4 +1,5 @@
-"""The application in A/B: routing by key, the prediction log and the feedback endpoint."""
+"""The application in A/B: routing by key, the prediction log and the feedback endpoint, which
+takes labels only with its token or on loopback."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from {{ package_name }}.access import bound_to_loopback, is_loopback
 from {{ package_name }}.app import create_app
 from {{ package_name }}.prediction_log import read
 from {{ package_name }}.score import load_model
@@ -103,6 +105,86 @@ def test_malformed_labels_are_refused(
 ) -> None:
     assert ab_client.post("/feedback", json={"labels": labels}).status_code == 422
     assert not (serving_logs / "feedback.jsonl").exists()
+
+
+def labels_for(client: TestClient, rows: list[dict[str, float]]) -> dict[str, object]:
+    ids = client.post("/predict", json={"rows": rows}).json()["prediction_ids"]
+    return {"labels": [{"prediction_id": pid, "label": 1} for pid in ids]}
+
+
+@pytest.mark.parametrize("host", [None, "0.0.0.0", "::", "10.1.2.3"])
+def test_labels_are_refused_off_loopback_without_a_token(
+    model_path: Path,
+    sample_rows: list[dict[str, float]],
+    serving_logs: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    host: str | None,
+) -> None:
+    """The image binds 0.0.0.0 and does not say so: an unknown address counts as public."""
+    if host is None:
+        monkeypatch.delenv("UVICORN_HOST")
+    else:
+        monkeypatch.setenv("UVICORN_HOST", host)
+    with TestClient(create_app(model_path)) as client:
+        response = client.post("/feedback", json=labels_for(client, sample_rows[:2]))
+        assert response.status_code == 403
+        assert "set FEEDBACK_TOKEN" in response.json()["detail"]
+        # Refused before the body is read: a malformed body is refused the same way.
+        assert client.post("/feedback", json={"labels": []}).status_code == 403
+    assert not (serving_logs / "feedback.jsonl").exists()
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "127.0.0.1"])
+def test_with_a_token_labels_need_it_wherever_the_application_listens(
+    model_path: Path,
+    sample_rows: list[dict[str, float]],
+    serving_logs: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    host: str,
+) -> None:
+    monkeypatch.setenv("UVICORN_HOST", host)
+    monkeypatch.setenv("FEEDBACK_TOKEN", "s3cret")
+    with TestClient(create_app(model_path)) as client:
+        labels = labels_for(client, sample_rows[:2])
+        for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "s3cret"}):
+            response = client.post("/feedback", json=labels, headers=headers)
+            assert response.status_code == 401, headers
+            assert response.headers["WWW-Authenticate"] == "Bearer"
+        assert not (serving_logs / "feedback.jsonl").exists()
+        right = {"Authorization": "Bearer s3cret"}
+        response = client.post("/feedback", json=labels, headers=right)
+        assert response.status_code == 200 and response.json() == {"received": 2}
+
+
+def test_on_loopback_without_a_token_labels_are_taken(
+    model_path: Path, sample_rows: list[dict[str, float]], serving_logs: Path
+) -> None:
+    """The local default: `make serve` binds 127.0.0.1 and says so (UVICORN_HOST)."""
+    with TestClient(create_app(model_path)) as client:
+        response = client.post("/feedback", json=labels_for(client, sample_rows[:2]))
+    assert response.status_code == 200, response.text
+    assert len(list(read(serving_logs / "feedback.jsonl"))) == 2
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.8.9.10", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("192.168.1.5", False),
+        ("example.com", False),
+        ("", False),
+    ],
+)
+def test_what_counts_as_loopback(host: str, loopback: bool) -> None:
+    assert is_loopback(host) is loopback
+    assert bound_to_loopback({"UVICORN_HOST": host}) is loopback
+    assert bound_to_loopback({}) is False
 
 
 def test_without_a_challenger_the_champion_answers_everything(

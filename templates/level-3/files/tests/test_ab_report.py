@@ -73,11 +73,27 @@ def test_per_variant_metrics_and_a_clear_winner(
     assert report.comparison.better == "challenger"
 
 
-def test_equal_variants_are_undecided() -> None:
-    same, right = pd.Series([1.0, 0.0] * 50), pd.Series([1.0] * 100)
-    assert compare(same, same.copy()).better == "undecided"
-    assert compare(same, right).better == "challenger"
-    assert compare(right, same).better == "champion"
+def outcomes(rate: float, labelled: int) -> pd.Series:
+    """Whether each of `labelled` predictions was right, right for a share `rate` of them."""
+    right = round(rate * labelled)
+    return pd.Series([1.0] * right + [0.0] * (labelled - right))
+
+
+def test_a_small_difference_is_decided_only_with_enough_labels() -> None:
+    """Right 80% of the time against 85%. With 100 labels each, the difference 0.05 has a
+    standard error of sqrt((0.8 * 0.2 + 0.85 * 0.15) / 99) = 0.0539: its 95% interval,
+    0.05 +- 1.96 * 0.0539, spans zero. With 2000 each the error is 0.0120, and it does not."""
+    few = compare(outcomes(0.80, 100), outcomes(0.85, 100))
+    assert (few.metric, few.champion, few.challenger) == ("accuracy", 0.8, 0.85)
+    assert few.difference == pytest.approx(0.05)
+    assert few.ci95 == pytest.approx((-0.0556, 0.1556), abs=1e-4)
+    assert few.better == "undecided"
+
+    many = compare(outcomes(0.80, 2000), outcomes(0.85, 2000))
+    assert many.ci95 == pytest.approx((0.0265, 0.0735), abs=1e-4)
+    assert many.better == "challenger"
+    assert compare(outcomes(0.85, 2000), outcomes(0.80, 2000)).better == "champion"
+    assert compare(outcomes(0.80, 2000), outcomes(0.80, 2000)).better == "undecided"
 {%- else %}
 
 
@@ -105,11 +121,27 @@ def test_per_variant_metrics_and_a_clear_winner(
     assert report.comparison.better == "challenger"
 
 
-def test_equal_variants_are_undecided() -> None:
-    errors = pd.Series([1.0, 3.0] * 50)
-    assert compare(errors, errors.copy()).better == "undecided"
-    assert compare(errors, errors / 10).better == "challenger"
-    assert compare(errors / 10, errors).better == "champion"
+def absolute_errors(larger: float, labelled: int) -> pd.Series:
+    """Errors of 0 and `larger` in turn: a mean of `larger` / 2 and a wide spread."""
+    return pd.Series([0.0, larger] * (labelled // 2))
+
+
+def test_a_small_difference_is_decided_only_with_enough_labels() -> None:
+    """A mean absolute error of 10 against 9 (errors 0 and 20 in turn, against 0 and 18). With
+    100 labels each, the difference -1 has a standard error of sqrt((100 + 81) / 99) = 1.352: its
+    95% interval, -1 +- 1.96 * 1.352, spans zero. With 2000 each the error is 0.301, and it does
+    not; a lower error is better."""
+    few = compare(absolute_errors(20, 100), absolute_errors(18, 100))
+    assert (few.metric, few.champion, few.challenger) == ("mae", 10.0, 9.0)
+    assert few.difference == pytest.approx(-1.0)
+    assert few.ci95 == pytest.approx((-3.6501, 1.6501), abs=1e-4)
+    assert few.better == "undecided"
+
+    many = compare(absolute_errors(20, 2000), absolute_errors(18, 2000))
+    assert many.ci95 == pytest.approx((-1.5898, -0.4102), abs=1e-4)
+    assert many.better == "challenger"
+    assert compare(absolute_errors(18, 2000), absolute_errors(20, 2000)).better == "champion"
+    assert compare(absolute_errors(20, 2000), absolute_errors(20, 2000)).better == "undecided"
 {%- endif %}
 
 

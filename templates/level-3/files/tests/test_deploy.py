@@ -73,6 +73,8 @@ def test_the_docker_target_runs_the_image_alone_on_a_loopback_port(
     assert command[:4] == ["docker", "run", "--detach", "--rm"]
     assert command[4:6] == ["--publish", "127.0.0.1::8000"]
     assert "CHALLENGER_URI=" in command
+    # The container listens on 0.0.0.0, so labels need the token, which it gets from here.
+    assert command[command.index("FEEDBACK_TOKEN") - 1] == "--env"
     assert "{{ package_name }}.model-version=3" in command
     assert command[-1] == "ghcr.io/team/project:model-v3"
 
@@ -107,7 +109,17 @@ def test_the_local_target_deploys_reports_and_rolls_back(
             headers={"Content-Type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=10) as response:
-            assert len(json.loads(response.read())["predictions"]) == len(sample_rows)
+            answer = json.loads(response.read())
+        assert len(answer["predictions"]) == len(sample_rows)
+        # It listens on loopback and says so: labels need no token there.
+        label = {"prediction_id": answer["prediction_ids"][0], "label": 1}
+        request = urllib.request.Request(
+            f"{deployment.url}/feedback",
+            data=json.dumps({"labels": [label]}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert json.loads(response.read()) == {"received": 1}
     finally:
         target.rollback(deployment)
     assert not target.status(deployment).running

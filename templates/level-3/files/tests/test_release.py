@@ -6,6 +6,8 @@ target is tested in test_deploy.py, the release tests against a running service 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from mlflow import MlflowClient
 from {{ package_name }} import registry, release, tracking
 from {{ package_name }}.deploy import Bundle, DeployError, Deployment, Status
 from {{ package_name }}.gate import DEFAULT_CONFIG as GATES
-from {{ package_name }}.gate import GateConfig, load_config
+from {{ package_name }}.gate import REPORTS, GateConfig, load_config
 from {{ package_name }}.score import load_model, predict
 
 
@@ -248,3 +250,21 @@ def test_the_version_to_release_comes_from_the_gate_report(tmp_path: Path) -> No
         release.release_outputs(None, tmp_path / "missing.json")
     with pytest.raises(release.ReleaseError, match="not a model version number"):
         release.release_outputs("latest", report)
+
+
+def test_the_release_reads_what_the_gate_writes() -> None:
+    assert release.GATES == GATES
+    assert release.GATE_REPORT == REPORTS / "gate.json"
+
+
+def test_the_commands_that_read_a_file_start_without_mlflow_pandas_or_scikit_learn() -> None:
+    """`make image-tag` and `make deployments` read one file each: they must not wait seconds
+    for the imports that training and serving need."""
+    code = (
+        "import sys, {{ package_name }}.release; "
+        "print(sorted({'mlflow', 'pandas', 'sklearn'} & set(sys.modules)))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert loaded.strip() == "[]"

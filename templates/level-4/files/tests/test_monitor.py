@@ -246,7 +246,7 @@ def test_only_the_latest_version_of_the_champion_is_monitored(
     assert not result.decision.fire
 
 
-def test_a_run_dispatches_training_files_the_issue_and_keeps_its_state(
+def test_a_run_dispatches_training_keeps_its_state_and_prints_the_issue_without_a_client(
     config: monitor.MonitoringConfig,
     traffic: Traffic,
     profile: dict[str, Any],

@@ -181,6 +181,21 @@ def test_a_reload_needs_the_token_when_one_is_set(
         assert client.post("/admin/reload", headers=right).status_code == 200
 
 
+def test_off_loopback_a_reload_needs_a_token(
+    served_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As in the image, which binds 0.0.0.0: without RELOAD_TOKEN, nobody may reload."""
+    monkeypatch.delenv("UVICORN_HOST")
+    with TestClient(create_app(served_file)) as client:
+        refused = client.post("/admin/reload")
+        assert refused.status_code == 403
+        assert "set RELOAD_TOKEN" in refused.json()["detail"]
+        monkeypatch.setenv("RELOAD_TOKEN", "s3cret")
+        assert client.post("/admin/reload").status_code == 401
+        right = {"Authorization": "Bearer s3cret"}
+        assert client.post("/admin/reload", headers=right).json()["outcome"] == "unchanged"
+
+
 def test_requests_during_swaps_all_succeed(
     served_file: Path,
     model_path: Path,

@@ -11,6 +11,7 @@ Nothing is tracked or versioned; see docs/maturity.md.
 from __future__ import annotations
 
 import argparse
+{%- block imports_after_argparse %}{% endblock %}
 from pathlib import Path
 
 import joblib
@@ -22,11 +23,16 @@ from sklearn.datasets import load_breast_cancer
 from sklearn.datasets import load_diabetes
 {% endif -%}
 {% endblock -%}
+{% block estimator_import -%}
 {% if is_classification -%}
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
 {% else -%}
 from sklearn.linear_model import Ridge
+{% endif -%}
+{% endblock -%}
+{% if is_classification -%}
+from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
+{% else -%}
 from sklearn.metrics import mean_absolute_error, r2_score, root_mean_squared_error
 {% endif -%}
 from sklearn.model_selection import train_test_split
@@ -53,7 +59,7 @@ def load_data() -> pd.DataFrame:
     return frame
 {%- endblock %}
 
-
+{% block build_model %}
 def build_model(seed: int = SEED) -> Pipeline:
     """Scaling then a linear model: fast, strong on this data, easy to inspect."""
 {%- if is_classification %}
@@ -61,6 +67,7 @@ def build_model(seed: int = SEED) -> Pipeline:
 {%- else %}
     return make_pipeline(StandardScaler(), Ridge(alpha=1.0, random_state=seed))
 {%- endif %}
+{%- endblock %}
 
 
 def evaluate(model: Pipeline, features: pd.DataFrame, target: pd.Series) -> dict[str, float]:
@@ -82,21 +89,25 @@ def evaluate(model: Pipeline, features: pd.DataFrame, target: pd.Series) -> dict
 {%- endif %}
 
 
-def train(data: pd.DataFrame, model_path: Path = MODEL_PATH, seed: int = SEED) -> dict[str, float]:
-    """Fits on a split of `data`, saves the model to `model_path` and returns the test metrics."""
-    features = data.drop(columns=[TARGET])
-    target = data[TARGET]
-    train_features, test_features, train_target, test_target = train_test_split(
-        features,
-        target,
+def split(data: pd.DataFrame, seed: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rows to train on and the rows held out to evaluate{% if is_classification %}, both with the classes in the
+    proportions of `data`{% endif %}."""
+    train_rows, test_rows = train_test_split(
+        data,
         test_size=TEST_SIZE,
         random_state=seed,
 {%- if is_classification %}
-        stratify=target,
+        stratify=data[TARGET],
 {%- endif %}
     )
-    model = build_model(seed).fit(train_features, train_target)
-    metrics = evaluate(model, test_features, test_target)
+    return train_rows, test_rows
+
+
+def train(data: pd.DataFrame, model_path: Path = MODEL_PATH, seed: int = SEED) -> dict[str, float]:
+    """Fits on a split of `data`, saves the model to `model_path` and returns the test metrics."""
+    train_rows, test_rows = split(data, seed)
+    model = build_model(seed).fit(train_rows.drop(columns=[TARGET]), train_rows[TARGET])
+    metrics = evaluate(model, test_rows.drop(columns=[TARGET]), test_rows[TARGET])
     model_path.parent.mkdir(parents=True, exist_ok=True)
     joblib.dump(model, model_path)
     return metrics

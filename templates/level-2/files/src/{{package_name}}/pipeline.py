@@ -1,12 +1,14 @@
 """The training pipeline: `python -m {{ package_name }}.pipeline` (`make train`).
 
 Six stages, one function each: ingest (the step of `make ingest`, configs/ingest.yaml), validate
-(the schema in configs/train.yaml), split, fit, evaluate and register. Bad data stops the pipeline
-at validation, before anything is tracked or registered. Otherwise the run records in MLflow the
-configuration, the data's SHA-256, the git commit and the machine, with the test metrics; the model
-is logged with its signature and registered as a new version of `{{ package_name }}`
-with the alias `candidate`. The held-out test set is logged too, so that the gate
-(`make evaluate`) scores the candidate and the champion on the same rows.
+(the schema in configs/train.yaml), split, fit (the model of `train.build_model`, the one place
+that builds it, from the `estimator` of configs/train.yaml), evaluate and register. Bad data
+stops the pipeline at validation, before anything is tracked or registered. Otherwise the run
+records in MLflow the configuration, the data's SHA-256, the git commit and the machine, with the
+test metrics; the model is logged with its signature and registered as a new version of
+`{{ package_name }}` with the alias `candidate`. The held-out test set is
+logged too, so that the gate (`make evaluate`) scores the candidate and the champion on the same
+rows.
 
 The model is also written to `models/model.joblib`, the file the application serves by default;
 its SHA-256 is a tag of the registered version, so a served file leads back to its run.
@@ -17,8 +19,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import importlib
-import inspect
 import json
 import sys
 import tempfile
@@ -34,16 +34,15 @@ import skops.io
 from mlflow.models import infer_signature
 from mlflow.models.model import ModelInfo
 from sklearn.model_selection import train_test_split
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.pipeline import Pipeline
 
 from . import compute, {% block modules_before_registry %}{% endblock %}registry, tracking
-from .config import DEFAULT_CONFIG, ConfigError, EstimatorConfig, TrainConfig, load_config, to_yaml
+from .config import DEFAULT_CONFIG, ConfigError, TrainConfig, load_config, to_yaml
 from .data.ingest import DEFAULT_CONFIG as DEFAULT_INGEST_CONFIG
 from .data.ingest import TARGET, IngestConfig, ingest
 from .data.ingest import load_config as load_ingest_config
 from .data.validate import DataValidationError, Schema, check
-from .train import evaluate
+from .train import build_model, evaluate
 
 MODEL_FILE = Path("models/model.joblib")
 REPORTS = Path("reports/training")
@@ -91,27 +90,10 @@ def features_and_target(frame: pd.DataFrame, config: TrainConfig) -> tuple[pd.Da
     return frame[list(config.features)], frame[TARGET]
 
 
-def build_estimator(config: EstimatorConfig, seed: int) -> Pipeline:
-    """The configured estimator, after a scaler if `scale`; `random_state` defaults to `seed`."""
-    module_name, _, class_name = config.class_path.rpartition(".")
-    try:
-        estimator_class = getattr(importlib.import_module(module_name), class_name)
-    except (ImportError, AttributeError) as error:
-        message = f"`estimator.class`: cannot import {config.class_path}: {error}"
-        raise ConfigError(message) from None
-    params = dict(config.params)
-    if "random_state" in inspect.signature(estimator_class).parameters:
-        params.setdefault("random_state", seed)
-    try:
-        estimator = estimator_class(**params)
-    except TypeError as error:
-        raise ConfigError(f"`estimator.params`: {error}") from None
-    return make_pipeline(StandardScaler(), estimator) if config.scale else make_pipeline(estimator)
-
-
 def fit(config: TrainConfig, data: Split) -> Pipeline:
+    """The configured model, built where every way of training builds it, fitted."""
     features, target = features_and_target(data.train, config)
-    return build_estimator(config.estimator, config.seed).fit(features, target)
+    return build_model(config.seed, config.estimator).fit(features, target)
 
 
 def log_model(model: Pipeline, features: pd.DataFrame) -> ModelInfo:

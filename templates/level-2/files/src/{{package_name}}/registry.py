@@ -21,12 +21,14 @@ import argparse
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
-
-from mlflow import MlflowClient
-from mlflow.exceptions import MlflowException
+from typing import TYPE_CHECKING, Any
 
 from . import tracking
+
+# MLflow is imported where it is used: it takes seconds, which commands that only read files
+# (release.py's `outputs` and `history`) need not wait for.
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
 
 MODEL_NAME = "{{ package_name }}"
 CANDIDATE = "candidate"
@@ -91,6 +93,8 @@ def register(
     model_id: str | None = None,
 ) -> RegisteredVersion:
     """Registers the logged model at `source` as a new version and moves `candidate` to it."""
+    from mlflow.exceptions import MlflowException
+
     try:
         client.get_registered_model(MODEL_NAME)
     except MlflowException as error:
@@ -111,6 +115,8 @@ def set_alias(client: MlflowClient, alias: str, version: str | int) -> None:
 
 
 def get_version(client: MlflowClient, version: str | int) -> RegisteredVersion:
+    from mlflow.exceptions import MlflowException
+
     try:
         return RegisteredVersion.of(client.get_model_version(MODEL_NAME, str(version)))
     except MlflowException as error:
@@ -121,6 +127,8 @@ def get_version(client: MlflowClient, version: str | int) -> RegisteredVersion:
 
 def version_by_alias(client: MlflowClient, alias: str) -> RegisteredVersion | None:
     """The version `alias` points to; `None` if no version holds it or nothing is registered."""
+    from mlflow.exceptions import MlflowException
+
     try:
         aliases = client.get_registered_model(MODEL_NAME).aliases
     except MlflowException as error:

@@ -24,10 +24,12 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import joblib
-import pandas as pd
+# pandas and joblib are imported where they are used, as MLflow is: commands that import this
+# module for its constants alone (release.py's) start at once.
+if TYPE_CHECKING:
+    import pandas as pd
 
 MODEL_URI_ENV = "MODEL_URI"
 DEFAULT_MODEL_URI = "models:/{{ package_name }}@champion"
@@ -102,6 +104,18 @@ def _resolve(client: Any, uri: str) -> tuple[str, str | None]:
     return uri, version if version.isdigit() else None
 
 
+def _hint(uri: str) -> str:
+    """What to run when `uri` names no model yet."""
+    if uri.endswith("@champion"):
+        return (
+            "; no version is the champion yet: "
+{%- block release_hint %}{% endblock %}
+            "promote one that passed the gate with "
+            "`make promote VERSION=N` (`make models` lists them)"
+        )
+    return "; `make models` lists the registered versions and their aliases"
+
+
 def _load_from_registry(uri: str) -> LoadedModel:
     # MLflow is imported here, not at the top: a service that serves a model file starts in a
     # fraction of the time MLflow takes to import.
@@ -119,7 +133,8 @@ def _load_from_registry(uri: str) -> LoadedModel:
             sha256 = _directory_sha256(Path(local))
     except MlflowException as error:
         if error.error_code in {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}:
-            raise ModelNotFoundError(f"no model at {uri}: {error.message}") from None
+            message = f"no model at {uri}: {error.message.rstrip('.')}{_hint(uri)}"
+            raise ModelNotFoundError(message) from None
         raise
     return LoadedModel(uri, model, sha256, _features(model, uri), version)
 {%- block load_bundle %}{% endblock %}
@@ -133,6 +148,8 @@ def load_model(source: str | Path) -> LoadedModel:
 {%- block load_directory %}{% endblock %}
     if not path.is_file():
         raise ModelNotFoundError(f"no model file at {path}")
+    import joblib
+
     model = joblib.load(path)
     sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
     return LoadedModel(str(path), model, sha256, _features(model, str(path)))
@@ -192,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--input", type=Path, required=True, help="CSV file of rows to score")
     parser.add_argument("--output", type=Path, required=True, help="CSV file to write")
     args = parser.parse_args(argv)
+    import pandas as pd
+
     try:
         model = load_model(args.model)
         scored = score_frame(model, pd.read_csv(args.input))

@@ -12,9 +12,10 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import mlflow
-from mlflow import MlflowClient
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
 
 TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
 DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
@@ -40,6 +41,11 @@ def artifact_location(uri: str) -> str | None:
 def configure(uri: str | None = None) -> MlflowClient:
     """Points MLflow at `uri` (default: `tracking_uri()`) and returns a client of it. The registry
     is the tracking store's unless `MLFLOW_REGISTRY_URI` names another."""
+    # MLflow is imported here, not at the top: it takes seconds, which commands that only read
+    # the configuration or print need not wait for.
+    import mlflow
+    from mlflow import MlflowClient
+
     uri = uri or tracking_uri()
     mlflow.set_tracking_uri(uri)
     return MlflowClient(tracking_uri=uri)

@@ -9,7 +9,8 @@ successful Train run) or by hand (`python -m {{ package_name }}.release run`):
    image is built from, so the image serves exactly that version;
 3. staging: the bundle is deployed with the target of `configs/deploy.yaml` (`local` by default:
    the application as a subprocess on a free port), which must serve that version;
-4. release tests: `tests/release` runs against the staging URL (contract, latency, behaviour);
+4. release tests: `tests/release` runs against the staging URL (contract, latency, behaviour),
+   with the token staging takes labels with (`FEEDBACK_TOKEN`; one of the release's own if unset);
 5. production: the version becomes the `champion` (registry.promote, which records the previous
    champion), and staging is taken down.
 
@@ -27,22 +28,26 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import mlflow
-from mlflow import MlflowClient
-from mlflow.exceptions import MlflowException
-
-from . import compute, gate, registry, tracking
+from . import compute, registry, tracking
 from .deploy import Bundle, DeployError, Deployment, Target, TargetNotConfigured, now, target_for
 from .deploy import load_config as load_deploy_config
 from .score import BUNDLE_MANIFEST, BUNDLE_MODEL, _directory_sha256
+
+# MLflow and the gate (which imports the training code) are imported where they are used: they
+# take seconds, which `outputs` and `history`, reading a file each, need not wait for.
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
+    from . import gate
 
 CHALLENGER = "challenger"
 RELEASE_TAG = "release"
@@ -53,6 +58,9 @@ BUNDLE_DIRECTORY = Path("build/model")
 DEPLOYMENTS_DIRECTORY = Path("build/deployments")
 RELEASE_TESTS = Path("tests/release")
 REPORTS = Path("reports/release")
+# What the gate reads and writes (gate.DEFAULT_CONFIG, gate.REPORTS / "gate.json").
+GATES = Path("configs/gates.yaml")
+GATE_REPORT = Path("reports/training/gate.json")
 DEPLOYMENTS_LOG = REPORTS / "deployments.jsonl"
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 
@@ -121,6 +129,9 @@ def export_bundle(
 ) -> Bundle:
     """Exports `version` to `directory`: the MLflow model in `model/` and `release.json`, which
     says which version it is and where it came from. The serving image is built from it."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
     if directory.exists():
         shutil.rmtree(directory)
     directory.mkdir(parents=True)
@@ -182,6 +193,8 @@ def release(
 ) -> ReleaseResult:
     """Gate, bundle, staging, release tests, champion: raises `ReleaseRefused` at the first no.
     A version that was rolled back is not released again unless `force`."""
+    from . import gate
+
     version = candidate.version
     champion = registry.version_by_alias(client, registry.CHAMPION)
     if champion is not None and champion.version == version:
@@ -348,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
     for sub in (run_parser, bundle_parser):
         sub.add_argument("--version", help="the version (default: the candidate)")
         sub.add_argument("--bundle", type=Path, default=BUNDLE_DIRECTORY, help="bundle directory")
-    run_parser.add_argument("--gates", type=Path, default=gate.DEFAULT_CONFIG, help="gates.yaml")
+    run_parser.add_argument("--gates", type=Path, default=GATES, help="gates.yaml")
     run_parser.add_argument("--deploy", type=Path, default=Path("configs/deploy.yaml"))
     run_parser.add_argument("--tests", type=Path, default=RELEASE_TESTS, help="release tests")
     run_parser.add_argument("--force", action="store_true", help="release a rolled-back version")
@@ -360,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
     outputs_parser = commands.add_parser("outputs", help="the version to release, for GitHub")
     outputs_parser.add_argument("--version", default=os.environ.get("VERSION") or None)
     outputs_parser.add_argument(
-        "--gate-report", type=Path, default=gate.REPORTS / "gate.json", help="training's gate.json"
+        "--gate-report", type=Path, default=GATE_REPORT, help="training's gate.json"
     )
     commands.add_parser("history", help="what was deployed where")
     args = parser.parse_args(argv)
@@ -378,6 +391,8 @@ def main(argv: list[str] | None = None) -> int:
             outcome, url = entry["outcome"], entry.get("url", "")
             print(f"{entry['at']}  v{entry['version']:<4} {where:<22} {outcome:<21} {url}")
         return EXIT_OK
+
+    from . import gate
 
     client = tracking.configure()
     try:
@@ -401,6 +416,12 @@ def main(argv: list[str] | None = None) -> int:
             bundle = export_bundle(client, candidate, args.bundle)
             print(f"bundle: version {bundle.version} exported to {bundle.path}")
             return EXIT_OK
+        # Staging takes labels only with a token unless it listens on loopback (the docker target
+        # listens on 0.0.0.0): one of this release's own unless FEEDBACK_TOKEN is set. The
+        # service and the release tests get it from the environment.
+        from .access import FEEDBACK_TOKEN_ENV
+
+        os.environ.setdefault(FEEDBACK_TOKEN_ENV, secrets.token_urlsafe(24))
         target = target_for(load_deploy_config(args.deploy), DEPLOYMENTS_DIRECTORY)
         result = release(
             client,

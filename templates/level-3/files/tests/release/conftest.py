@@ -5,9 +5,10 @@ them against staging, and `make release-test BASE_URL=http://host:port` against 
 Without a URL they are not collected at all, so the unit run (`pytest`) needs no server and stays
 offline.
 
-`EXPECTED_MODEL_VERSION`, when set, is the version the service must serve. configs/release.yaml
-(or the file `RELEASE_CONFIG` names) holds the latency budget, the known cases and the
-behavioural expectations. The rows come from
+`EXPECTED_MODEL_VERSION`, when set, is the version the service must serve; `FEEDBACK_TOKEN`, the
+token it takes labels with (`make release` gives staging one; a service on loopback needs none).
+configs/release.yaml (or the file `RELEASE_CONFIG` names) holds the latency budget, the known
+cases and the behavioural expectations. The rows come from
 the project's data (`RELEASE_DATA`, a CSV file with the features and `target`; default: the data
 `make ingest` gathers). Every request carries a `synthetic:` key, so reports leave them out.
 """
@@ -50,22 +51,25 @@ class Response:
 class Service:
     """A small HTTP client of the service under test, on the standard library alone."""
 
-    def __init__(self, base_url: str, timeout: float = 30.0) -> None:
+    def __init__(
+        self, base_url: str, timeout: float = 30.0, feedback_token: str | None = None
+    ) -> None:
         self.base_url = base_url
         self.timeout = timeout
+        self.feedback_token = feedback_token
         self._keys = itertools.count()
 
     def key(self) -> str:
         """A fresh key of synthetic traffic."""
         return f"{SYNTHETIC_PREFIX}release-test-{next(self._keys)}"
 
-    def request(self, method: str, path: str, body: Any = None) -> Response:
+    def request(
+        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+    ) -> Response:
         data = None if body is None else json.dumps(body).encode()
+        sent = {"Content-Type": "application/json"} if data is not None else {}
         request = urllib.request.Request(
-            f"{self.base_url}{path}",
-            data=data,
-            method=method,
-            headers={"Content-Type": "application/json"} if data is not None else {},
+            f"{self.base_url}{path}", data=data, method=method, headers={**sent, **(headers or {})}
         )
         started = time.perf_counter()
         try:
@@ -88,6 +92,12 @@ class Service:
 
     def predict(self, rows: list[dict[str, float]], key: str | None = None) -> Response:
         return self.post("/predict", {"rows": rows, "key": key or self.key()})
+
+    def feedback(self, body: Any, *, with_token: bool = True) -> Response:
+        """Posts labels, with the bearer token when there is one and `with_token`."""
+        token = self.feedback_token if with_token else None
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return self.request("POST", "/feedback", body, headers)
 
 
 @dataclass(frozen=True)
@@ -140,7 +150,7 @@ def settings() -> Settings:
 
 @pytest.fixture(scope="session")
 def service() -> Service:
-    return Service(BASE_URL)
+    return Service(BASE_URL, feedback_token=os.environ.get("FEEDBACK_TOKEN") or None)
 
 
 @pytest.fixture(scope="session")

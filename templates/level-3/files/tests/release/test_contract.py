@@ -92,12 +92,15 @@ def test_labels_are_accepted_for_predictions(
         {"prediction_id": pid, "label": value}
         for pid, value in zip(predicted["prediction_ids"], predicted["predictions"], strict=True)
     ]
-    response = service.post("/feedback", {"labels": labels})
+    response = service.feedback({"labels": labels})
     assert response.status == 200, response.body
     assert response.body == {"received": 3}
     bad = {"labels": [{"prediction_id": predicted["prediction_ids"][0], "label": "yes"}]}
-    assert service.post("/feedback", bad).status == 422
-    assert service.post("/feedback", {"labels": []}).status == 422
+    assert service.feedback(bad).status == 422
+    assert service.feedback({"labels": []}).status == 422
+    if service.feedback_token:
+        # A service with a token takes no labels without it.
+        assert service.feedback({"labels": labels}, with_token=False).status == 401
 
 
 def test_unknown_routes_and_methods_are_refused(service: Service) -> None:

@@ -5,14 +5,15 @@
 It serves a challenger next to the champion (A/B, configs/serving.yaml): each request goes to one
 of them, the same `key` always to the same one, and every prediction is logged with its variant,
 model version and latency. `POST /feedback` takes the true labels of logged predictions, which
-`make ab-report` compares per variant.
+`make ab-report` compares per variant: with the bearer token of `FEEDBACK_TOKEN`, or without one
+when the application listens on loopback only (access.py).
 {%- endblock %}
 
 {% block imports_before_collections %}
 import time
 {%- endblock %}
 
-{% block package_modules %}{{ super() }}, serving{% endblock %}
+{% block package_modules %}, access{{ super() }}, serving{% endblock %}
 
 {% block package_imports %}
 from .prediction_log import FeedbackLog, PredictionLog
@@ -142,7 +143,11 @@ def variants(app: FastAPI) -> list[VariantInfo]:
 
 {% block routes_after_predict %}
 
-    @app.post("/feedback", response_model=FeedbackResponse)
+    @app.post(
+        "/feedback",
+        response_model=FeedbackResponse,
+        dependencies=[access.guard(access.FEEDBACK_TOKEN_ENV)],
+    )
     def feedback(body: FeedbackRequest, request: Request) -> FeedbackResponse:
         labels = [(label.prediction_id, label.label) for label in body.labels]
         return FeedbackResponse(received=request.app.state.feedback_log.record(labels))

@@ -36,3 +36,7 @@ def _load_bundle(directory: Path) -> LoadedModel:
     if path.is_dir():
         return _load_bundle(path)
 {%- endblock %}
+
+{% block release_hint %}
+            "release the candidate with `make release`, or "
+{%- endblock %}

@@ -9,19 +9,22 @@ store of its own, so the project's mlflow.db, logs and reports are left alone:
 4. monitor: drift and performance per window; the policy holds;
 5. drift: requests whose features moved, and their labels;
 6. monitor: the windows are violated and the policy fires: the issue is printed (a dry run) and
-   training is dispatched, here to the local pipeline; run again at once, the cooldown holds it;
-7. retrain and gate: the shipped configuration trains a candidate, which the gate checks against
+   training is dispatched, here to the local pipeline;
+7. monitor again, at once: the cooldown holds the policy;
+8. retrain and gate: the shipped configuration trains a candidate, which the gate checks against
    the champion;
-8. promote or reject: the candidate becomes the champion only if it passed;
-9. swap: the application reloads while requests keep coming; the new champion answers, no request
-   fails, and /metrics says which version serves.
+9. promote or reject: the candidate becomes the champion only if it passed;
+10. swap: the application reloads while requests keep coming; the new champion answers, no request
+    fails, and /metrics says which version serves.
 
-Every step prints what happened. Exit status 0 when the loop went round, 1 when a step did not do
-what it should (say, a request failed during the swap).
+Every step prints what happened. Exit status 0 when the loop went round as announced, 1 when it
+did not: a step did not do what it should (say, a request failed during the swap, or none was
+sent), or the gate rejected the retrained candidate, so nothing was promoted or swapped.
 """
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import json
 import os
@@ -35,9 +38,11 @@ import urllib.error
 import urllib.request
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+# pandas, MLflow and the rest come with the modules `loop` imports, after its first message.
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEMO = Path("build/demo")
 {%- if is_classification %}
@@ -47,6 +52,9 @@ WEAKER = ["estimator.params.alpha=0.1"]
 {%- endif %}
 NORMAL_WINDOWS, DRIFTED_WINDOWS = 2, 4
 BATCH = 20
+# The application listens on loopback only and is told so, so it takes labels and reloads without
+# tokens (access.py).
+HOST = "127.0.0.1"
 
 
 class DemoFailed(Exception):
@@ -59,7 +67,7 @@ def step(number: int, title: str) -> None:
 
 def free_port() -> int:
     with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
+        probe.bind((HOST, 0))
         return int(probe.getsockname()[1])
 
 
@@ -87,12 +95,12 @@ class Service:
 
     def __init__(self, environ: dict[str, str]) -> None:
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://{HOST}:{self.port}"
         command = [sys.executable, "-m", "uvicorn", "{{ package_name }}.app:app"]
         with (DEMO / "server.log").open("wb") as log:
             self.process = subprocess.Popen(
-                [*command, "--host", "127.0.0.1", "--port", str(self.port)],
-                env=environ,
+                [*command, "--host", HOST, "--port", str(self.port)],
+                env={**environ, "UVICORN_HOST": HOST},
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -148,10 +156,10 @@ def drifted(rows: pd.DataFrame) -> pd.DataFrame:
     return moved
 
 
-def swap_under_load(service: Service, rows: pd.DataFrame) -> tuple[Any, list[int]]:
+def swap_under_load(service: Service, rows: pd.DataFrame) -> tuple[Any, list[int], int]:
     """Reloads the application while a client keeps sending requests; returns the reload's
-    answer and the status of every request."""
-    statuses: list[int] = []
+    answer, the status of every request, and how many were in flight while it reloaded."""
+    requests: list[tuple[float, float, int]] = []  # started, finished, status
     stop = threading.Event()
     batches = [rows.iloc[start : start + 5] for start in range(0, len(rows), 5)]
 
@@ -160,20 +168,29 @@ def swap_under_load(service: Service, rows: pd.DataFrame) -> tuple[Any, list[int
             if stop.is_set():
                 return
             body = {"rows": batch.to_dict(orient="records")}
-            statuses.append(call(f"{service.url}/predict", body)[0])
+            started = time.monotonic()
+            status = call(f"{service.url}/predict", body)[0]
+            requests.append((started, time.monotonic(), status))
 
     sender = threading.Thread(target=client)
     sender.start()
     try:
         time.sleep(0.3)
+        reload_started = time.monotonic()
         status, reloaded = call(f"{service.url}/admin/reload", {}, timeout=120)
+        reload_finished = time.monotonic()
         time.sleep(0.3)
     finally:
         stop.set()
         sender.join(timeout=30)
     if status != 200:
         raise DemoFailed(f"/admin/reload answered {status}: {reloaded}")
-    return reloaded, statuses
+    overlapping = [
+        status
+        for started, finished, status in requests
+        if started < reload_finished and finished > reload_started
+    ]
+    return reloaded, [status for _, _, status in requests], len(overlapping)
 
 
 def metric_lines(service: Service, names: tuple[str, ...]) -> list[str]:
@@ -280,26 +297,34 @@ def loop() -> None:
         fired = check(6, "monitor: the windows are violated; the policy fires and retrains")
         if not fired.decision.fire:
             raise DemoFailed(f"the policy did not fire: {fired.decision.reason}")
-        again = check(6, "monitor again, at once: the cooldown holds the policy")
+        again = check(7, "monitor again, at once: the cooldown holds the policy")
         if again.decision.fire or again.decision.blocked_by != "cooldown":
             raise DemoFailed(f"the cooldown did not hold: {again.decision.reason}")
 
-        step(7, "retrain and gate: what the dispatched training did")
+        step(8, "retrain and gate: what the dispatched training did")
         candidate = registry.version_by_alias(client, registry.CANDIDATE)
         passed = print_gate(reports / "gate.json")
 
-        step(8, "promote or reject")
+        step(9, "promote or reject")
         if not passed:
             print(f"rejected: version {candidate.version} stays a candidate; the champion serves")
-            return
+            raise DemoFailed(
+                f"the gate rejected version {candidate.version}: the loop stopped before the "
+                "promotion and the swap"
+            )
         promotion = registry.promote(client, candidate.version)
         print(f"promoted: version {promotion.version} is the champion (was {promotion.previous})")
 
-        step(9, "swap: the application reloads while requests keep coming")
-        reloaded, statuses = swap_under_load(service, normal)
+        step(10, "swap: the application reloads while requests keep coming")
+        reloaded, statuses, in_flight = swap_under_load(service, normal)
         failed = [status for status in statuses if status != 200]
         print(f"reload: {reloaded['outcome']}, {reloaded['detail']}")
-        print(f"{len(statuses)} requests during the swap, {len(failed)} failed")
+        print(
+            f"{len(statuses)} requests during the swap, {len(failed)} failed "
+            f"({in_flight} of them while the model was reloaded)"
+        )
+        if not in_flight:
+            raise DemoFailed("no request was in flight while the model was reloaded: untested")
         if reloaded["outcome"] != "swapped" or failed:
             raise DemoFailed("the swap did not go through without failures")
         served = call(f"{service.url}/version")[1]["model_version"]
@@ -314,10 +339,16 @@ def loop() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=f"Run the whole loop offline in {DEMO}/: serve, drift, monitor, fire, "
+        "retrain, gate, promote or reject, swap."
+    )
+    parser.parse_args(argv)
     try:
         loop()
     except DemoFailed as error:
         print(f"\nerror: {error}", file=sys.stderr)
+        print("the loop did not go round", file=sys.stderr)
         return 1
     print("\nthe loop went round: monitored, fired, retrained, gated, decided, swapped")
     return 0

@@ -17,8 +17,8 @@ the scheduled Monitor workflow runs it.
    which the cooldown and the cap read on the next run.
 
 It writes reports/monitoring/report.json and report.md. Exit status: 0 checked (whether or not the
-policy fired), 1 the policy fired and training could not be dispatched, 2 cannot check (no
-prediction log, no reference, a configuration to fix).
+policy fired), 1 the policy fired and training could not be dispatched or its issue not filed, 2
+cannot check (no prediction log, no reference, a configuration to fix).
 """
 
 from __future__ import annotations
@@ -457,7 +457,11 @@ def run(
             dispatched = f"could not dispatch training: {error}"
             status = EXIT_FAILED
         print(f"retrain: {dispatched}")
-        issues.submit(fired_report(result, dispatched), tracker)
+        try:
+            issues.submit(fired_report(result, dispatched), tracker)
+        except ApiError as error:
+            print(f"error: the issue could not be filed: {error}", file=sys.stderr)
+            status = EXIT_FAILED
         fired.append(now)
     save_state(config.state, fired, now, config.policy.cooldown)
     config.reports.mkdir(parents=True, exist_ok=True)

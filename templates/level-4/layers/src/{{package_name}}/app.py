@@ -5,13 +5,9 @@
 It is observable and swaps models without downtime: `GET /metrics` answers Prometheus (metrics.py);
 `GET /health` is liveness (the process answers) and `GET /ready` readiness (a model serves);
 `POST /admin/reload` loads the configured models again and swaps them in atomically once they pass
-the readiness check, requests in flight finishing on the old ones (swap.py). With `RELOAD_TOKEN`
-set, a reload needs `Authorization: Bearer <token>`; with `MODEL_RELOAD_SECONDS`, the application
-reloads by itself when the champion alias moves.
-{%- endblock %}
-
-{% block imports_before_os %}
-import hmac
+the readiness check, requests in flight finishing on the old ones (swap.py). A reload needs the
+bearer token of `RELOAD_TOKEN`, or an application that listens on loopback only (access.py); with
+`MODEL_RELOAD_SECONDS`, the application reloads by itself when the champion alias moves.
 {%- endblock %}
 
 {% block imports_from_dataclasses %}
@@ -110,14 +106,14 @@ class ReloadResponse(BaseModel):
             return JSONResponse(status_code=503, content=readiness.model_dump())
         return readiness
 
-    @app.post("/admin/reload", response_model=ReloadResponse)
+    @app.post(
+        "/admin/reload",
+        response_model=ReloadResponse,
+        dependencies=[access.guard(RELOAD_TOKEN_ENV)],
+    )
     def reload(request: Request) -> Any:
         """Loads the configured models again and swaps them in once ready; 500 if they cannot
         be, the old models serving on."""
-        token = os.environ.get(RELOAD_TOKEN_ENV)
-        given = request.headers.get("authorization", "")
-        if token and not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-            raise HTTPException(status_code=401, detail="reloading needs the bearer token")
         result = ReloadResponse(**asdict(request.app.state.served.reload()))
         if result.outcome == swap.FAILED:
             return JSONResponse(status_code=500, content=result.model_dump())

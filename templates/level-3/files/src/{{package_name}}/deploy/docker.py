@@ -54,6 +54,10 @@ class DockerTarget:
             f"127.0.0.1::{CONTAINER_PORT}",
             "--env",
             "CHALLENGER_URI=",
+            # The container listens on 0.0.0.0: /feedback takes labels only with the token, passed
+            # on from this environment when it is set there (`make release` sets one).
+            "--env",
+            "FEEDBACK_TOKEN",
             "--label",
             f"{{ package_name }}.environment={environment}",
             "--label",

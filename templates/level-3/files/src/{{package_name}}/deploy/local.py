@@ -1,8 +1,9 @@
 """The `local` target: the application as a subprocess of this machine, on a free port.
 
 It serves the bundle alone (no challenger), logs its predictions beside its server log, and
-answers on `http://127.0.0.1:<port>`. It needs neither Docker nor a cloud account, so the release
-and its tests run the same on a laptop and on a CI runner. Rolling back stops the process.
+answers on `http://127.0.0.1:<port>`, telling the application so (`UVICORN_HOST`, see
+access.py). It needs neither Docker nor a cloud account, so the release and its tests run the
+same on a laptop and on a CI runner. Rolling back stops the process.
 """
 
 from __future__ import annotations
@@ -54,9 +55,11 @@ class LocalTarget:
         self._processes: dict[int, subprocess.Popen[bytes]] = {}
 
     def environment(self, bundle: Bundle, workdir: Path) -> dict[str, str]:
-        """The service's environment: the bundle as the only model, its logs in `workdir`."""
+        """The service's environment: the bundle as the only model, its logs in `workdir`, and
+        the address it listens on."""
         environ = {key: value for key, value in os.environ.items() if key != "MODEL_URI"}
         environ.update(
+            UVICORN_HOST=self.host,
             MODEL_PATH=str(bundle.path.resolve()),
             CHALLENGER_URI="",
             PREDICTION_LOG=str(workdir / "predictions.jsonl"),

@@ -1,5 +1,6 @@
 """Automatic bug tracking and the other calls to GitHub, against a fake GitHub API: a real HTTP
-server on the loopback interface that keeps issues in memory."""
+server on the loopback interface that keeps issues in memory. The monitor's way to GitHub runs
+here end to end: a fired policy dispatches training and files its issue through the API."""
 
 from __future__ import annotations
 
@@ -7,14 +8,16 @@ import json
 import re
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pandas as pd
 import pytest
 
-from {{ package_name }} import issues
+from {{ package_name }} import issues, monitor, reference
 from {{ package_name }}.github import (
     GitHub,
     GitHubError,
@@ -22,9 +25,13 @@ from {{ package_name }}.github import (
     enable_workflow,
 )
 from {{ package_name }}.github import main as github_main
+from {{ package_name }}.prediction_log import PredictionLog
+from {{ package_name }}.registry import MODEL_NAME
+from {{ package_name }}.score import load_model, predict
 
 REPOSITORY = "team/project"
 TOKEN = "test-token"
+MONITORING = Path(__file__).resolve().parents[1] / "configs" / "monitoring.yaml"
 
 
 class FakeGitHub:
@@ -290,3 +297,97 @@ def test_the_client_comes_from_the_environment() -> None:
     assert GitHub.from_env({"GITHUB_TOKEN": "t"}) is None
     client = GitHub.from_env({"GITHUB_TOKEN": "t", "GITHUB_REPOSITORY": "o/r"})
     assert client == GitHub("o/r", "t", "https://api.github.com")
+
+
+@pytest.fixture
+def drifted_traffic(tmp_path: Path, model_path: Path, dataset: pd.DataFrame) -> list[str]:
+    """A prediction log of 800 rows whose features moved, with the model's training reference:
+    the arguments of `make monitor` that fire the shipped policy."""
+    model = load_model(model_path)
+    features = dataset[model.features]
+    reference.save(reference.build(features, model.model.predict(features)), tmp_path / "ref.json")
+    moved = features.sample(800, replace=True, random_state=0).reset_index(drop=True)
+    columns = list(moved.columns[: len(moved.columns) // 3])
+    moved[columns] = moved[columns] + 1.5 * features[columns].std()
+    scored = predict(model, moved)
+    PredictionLog(tmp_path / "predictions.jsonl").record(
+        key="customer",
+        variant="champion",
+        model_version="1",
+        model_sha256=model.sha256,
+        rows=moved.to_dict(orient="records"),
+        predictions=scored.predictions,
+{%- if is_classification %}
+        probabilities=scored.probabilities,
+{%- endif %}
+        latency_ms=1.0,
+    )
+    return [
+        "--config",
+        str(MONITORING),
+        "--predictions",
+        str(tmp_path / "predictions.jsonl"),
+        "--dispatch",
+        "github",
+    ]
+
+
+def test_a_fired_policy_dispatches_training_and_files_its_issue_on_github(
+    fake: tuple[FakeGitHub, str],
+    ci_environment: dict[str, str],
+    drifted_traffic: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`make monitor` as the scheduled workflow runs it, with the workflow's token."""
+    state, _ = fake
+    monkeypatch.setenv("MONITORING_REFERENCE", str(tmp_path / "ref.json"))
+    monkeypatch.chdir(tmp_path)
+
+    assert monitor.main(drifted_traffic) == monitor.EXIT_OK
+
+    ((workflow, body),) = state.dispatches
+    assert (workflow, body["ref"]) == ("train.yml", "main")
+    assert "the retraining policy fired for version 1" in body["inputs"]["reason"]
+    (issue,) = state.issues
+    title = f"Retraining triggered: `{MODEL_NAME}` version 1 degraded in production"
+    assert issue["title"] == title
+    assert f"dispatched train.yml on main in {REPOSITORY}" in issue["body"]
+    assert issue["labels"] == [issues.LABEL]
+    assert f"issue #1 opened: {title}" in capsys.readouterr().out
+
+    # A day later, past the cooldown, the same version fires again: the same issue is updated.
+    config = monitor.load_config(MONITORING)
+    github = GitHub.from_env()
+    _, status = monitor.run(
+        config,
+        str(tmp_path / "predictions.jsonl"),
+        None,
+        dispatcher=monitor.dispatcher_for(config, github),
+        github=github,
+        profile_of=monitor.reference_loader(config),
+        now=datetime.now(UTC) + timedelta(hours=25),
+    )
+    assert status == monitor.EXIT_OK
+    assert len(state.dispatches) == 2 and len(state.issues) == 1
+    assert [number for number, _ in state.comments] == [1]
+
+
+def test_when_github_refuses_the_monitor_fails_and_says_so(
+    fake: tuple[FakeGitHub, str],
+    ci_environment: dict[str, str],
+    drifted_traffic: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    fake[0].fail_with = 500
+    monkeypatch.setenv("MONITORING_REFERENCE", str(tmp_path / "ref.json"))
+    monkeypatch.chdir(tmp_path)
+
+    assert monitor.main(drifted_traffic) == monitor.EXIT_FAILED
+
+    printed = capsys.readouterr()
+    assert "could not dispatch training" in printed.out and "HTTP 500" in printed.out
+    assert "the issue could not be filed" in printed.err
