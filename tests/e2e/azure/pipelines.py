@@ -467,13 +467,16 @@ class Harness:
             run.log.append(line)
             match = SET_VARIABLE.match(line)
             if match:
+                # An output variable is `step.name` to the job's later steps and to other jobs;
+                # a plain one is `name`, to the job's later steps only.
                 name = (
                     f"{step['name']}.{match.group(1)}"
                     if "isOutput=true" in (match.group(2) or "")
                     else match.group(1)
                 )
-                outputs[name] = match.group(3)
-                variables[match.group(1)] = match.group(3)
+                if name != match.group(1):
+                    outputs[name] = match.group(3)
+                variables[name] = match.group(3)
         if process.returncode != 0:
             raise StepFailed(f"exit {process.returncode}")
 
