@@ -48,6 +48,17 @@ ensure_tools() {
         npm install --silent --no-audit --no-fund --prefix "$tools/node" "${npm_pins[@]}"
         touch "$tools/.complete"
     fi
+    # gitlab-ci-local 4.62.0 (--shell-isolation) copies the tracked files into a job's directory
+    # again before its after_script, with --delete: what the script wrote is gone, and with it the
+    # job's artifacts. GitLab's runner runs after_script in the job's directory as the script left
+    # it; so does gitlab-ci-local once it copies only before the script.
+    local job_js=$tools/node/node_modules/gitlab-ci-local/src/job.js
+    sed -i 's/if (!imageName \&\& this.argv.shellIsolation) {/if (!imageName \&\& this.argv.shellIsolation \&\& message.length === 0) {/' \
+        "$job_js"
+    if ! grep -q 'shellIsolation && message.length === 0' "$job_js"; then
+        echo "error: gitlab-ci-local's after_script copy is not patched in $job_js" >&2
+        return 1
+    fi
     # gitlab-ci-local copies each job's files with rsync.
     if ! command -v rsync >/dev/null; then
         log "installing rsync (apt)"
@@ -182,9 +193,19 @@ run_other_provider() {
             in_dir "$project" offline make PYTHON="$venv/bin/python" lint test
     fi
     $pipelines_run || { rm -rf "$work"; log "$what: passed"; return; }
-    local empty=$cache/wheelhouse/none
+    local empty=$cache/wheelhouse/none pipeline_files=()
     mkdir -p "$empty"
+    # What the GitHub cases' proof leaves and the scenarios read (act/scenario.py's production
+    # traffic): the raw data, which is not in git.
+    in_dir "$project" offline make --quiet PYTHON="$venv/bin/python" ingest >/dev/null
+    "$tools/bin/check-jsonschema" --builtin-schema vendor.renovate "$project/renovate.json"
     if [[ $provider == gitlab ]]; then
+        log "$what: every pipeline against GitLab's schema"
+        local -a pipeline_files
+        mapfile -t pipeline_files < <(find "$project" -name '*.yml' \
+            \( -path "$project/.gitlab-ci.yml" -o -path "$project/.gitlab/ci/*" \) | sort)
+        "$tools/bin/check-jsonschema" --builtin-schema vendor.gitlab-ci --regex-variant nonunicode \
+            "${pipeline_files[@]}"
         log "$what: every job of every pipeline, with gitlab-ci-local, offline"
         timed "$what: pipelines with gitlab-ci-local" offline "$tools/bin/python" \
             "$repo/tests/e2e/gitlab/pipelines.py" run --project "$project" --level "$level" \
@@ -192,7 +213,6 @@ run_other_provider() {
             --hadolint "$tools/bin/hadolint" --wheelhouse "$empty"
     else
         log "$what: every pipeline against Azure's schema"
-        local -a pipeline_files
         mapfile -t pipeline_files < <(find "$project" -name '*.yml' \
             \( -path "$project/azure-pipelines.yml" -o -path "$project/.azure-pipelines/*" \) | sort)
         "$tools/bin/check-jsonschema" --builtin-schema vendor.azure-pipelines \
