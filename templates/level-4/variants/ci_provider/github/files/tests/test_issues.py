@@ -365,7 +365,7 @@ def test_a_fired_policy_dispatches_training_and_files_its_issue_on_github(
         str(tmp_path / "predictions.jsonl"),
         None,
         dispatcher=monitor.dispatcher_for(config, github),
-        github=github,
+        tracker=github,
         profile_of=monitor.reference_loader(config),
         now=datetime.now(UTC) + timedelta(hours=25),
     )
