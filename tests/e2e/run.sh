@@ -48,15 +48,19 @@ ensure_tools() {
         npm install --silent --no-audit --no-fund --prefix "$tools/node" "${npm_pins[@]}"
         touch "$tools/.complete"
     fi
-    # gitlab-ci-local 4.62.0 (--shell-isolation) copies the tracked files into a job's directory
-    # again before its after_script, with --delete: what the script wrote is gone, and with it the
-    # job's artifacts. GitLab's runner runs after_script in the job's directory as the script left
-    # it; so does gitlab-ci-local once it copies only before the script.
+    # gitlab-ci-local 4.62.0 prepares a job's directory again before its after_script: with
+    # --shell-isolation it copies the tracked files over it (with --delete), then the cache and
+    # the artifacts of the jobs it needs, so what the script wrote is gone or overwritten, and
+    # with it the job's artifacts. GitLab's runner runs after_script in the directory as the
+    # script left it; so does gitlab-ci-local once it prepares the directory before the script
+    # only (execScripts' `message` is empty for the script, not for after_script).
     local job_js=$tools/node/node_modules/gitlab-ci-local/src/job.js
-    sed -i 's/if (!imageName \&\& this.argv.shellIsolation) {/if (!imageName \&\& this.argv.shellIsolation \&\& message.length === 0) {/' \
+    sed -i -e 's/^\( *\)await Utils.rsyncTrackedFiles(cwd, stateDir,/\1if (message.length === 0) await Utils.rsyncTrackedFiles(cwd, stateDir,/' \
+        -e 's/^\( *\)await this.copyCacheIn(writeStreams, expanded);/\1if (message.length === 0) await this.copyCacheIn(writeStreams, expanded);/' \
+        -e 's/^\( *\)await this.copyArtifactsIn(writeStreams);/\1if (message.length === 0) await this.copyArtifactsIn(writeStreams);/' \
         "$job_js"
-    if ! grep -q 'shellIsolation && message.length === 0' "$job_js"; then
-        echo "error: gitlab-ci-local's after_script copy is not patched in $job_js" >&2
+    if [[ $(grep -c '^ *if (message.length === 0) await ' "$job_js") != 3 ]]; then
+        echo "error: gitlab-ci-local's preparation of after_script is not patched in $job_js" >&2
         return 1
     fi
     # gitlab-ci-local copies each job's files with rsync.
