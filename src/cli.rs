@@ -127,9 +127,9 @@ impl NewArgs {
 #[derive(Debug, Args)]
 pub(crate) struct AnswerFlags {
     /// Set any answer: project_name, package_name, description, author, author_email,
-    /// python_version (3.11, 3.12, 3.13), task (classification, regression), ci_provider (github),
-    /// level; for `upgrade`, only when adopting a repository without a manifest
-    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = answers::parse_set)]
+    /// python_version (3.11, 3.12, 3.13), task (classification, regression), ci_provider (github,
+    /// gitlab, azure), level; for `upgrade`, only when adopting a repository without a manifest
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = SetParser, hide_possible_values = true)]
     pub(crate) set: Vec<(AnswerKey, String)>,
 
     /// Read answers from a TOML or YAML file of KEY = VALUE; flags take precedence over it
@@ -140,6 +140,48 @@ pub(crate) struct AnswerFlags {
     /// if one has none
     #[arg(long)]
     pub(crate) no_input: bool,
+}
+
+/// `--set KEY=VALUE`: any key, any value (`answers::parse_set` checks the key; validation the
+/// value), with `key=value` of every closed-set answer offered to shell completions.
+#[derive(Debug, Clone, Copy)]
+struct SetParser;
+
+impl clap::builder::TypedValueParser for SetParser {
+    type Value = (AnswerKey, String);
+
+    fn parse_ref(
+        &self,
+        command: &clap::Command,
+        argument: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Self::Value, clap::Error> {
+        answers::parse_set.parse_ref(command, argument, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        let offered = AnswerKey::ALL
+            .into_iter()
+            .filter(|key| *key != AnswerKey::Level)
+            .flat_map(|key| {
+                key.choices()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(move |(value, means)| {
+                        // Built once per help or completion script: clap keeps `&'static str`s.
+                        let spelled: &'static str = format!("{key}={value}").leak();
+                        let value = clap::builder::PossibleValue::new(spelled);
+                        if means.is_empty() {
+                            value
+                        } else {
+                            value.help(means)
+                        }
+                    })
+            });
+        Some(Box::new(offered))
+    }
 }
 
 impl AnswerFlags {

@@ -93,20 +93,30 @@ choice_serde!(Task, "task");
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum CiProvider {
     Github,
+    Gitlab,
+    Azure,
 }
 
 impl Choice for CiProvider {
-    const ALL: &'static [Self] = &[Self::Github];
+    const ALL: &'static [Self] = &[Self::Github, Self::Gitlab, Self::Azure];
 
     fn as_str(self) -> &'static str {
         match self {
             Self::Github => "github",
+            Self::Gitlab => "gitlab",
+            Self::Azure => "azure",
         }
     }
 
     fn describe(self) -> &'static str {
         match self {
-            Self::Github => "GitHub Actions",
+            Self::Github => "GitHub Actions: workflows in .github/, images in GHCR, GitHub issues",
+            Self::Gitlab => {
+                "GitLab CI/CD: .gitlab-ci.yml, the project's container registry, GitLab issues"
+            }
+            Self::Azure => {
+                "Azure Pipelines: azure-pipelines.yml, a registry by service connection, Azure Boards"
+            }
         }
     }
 }
@@ -157,6 +167,10 @@ mod tests {
         }
         assert_eq!(Task::parse("Regression"), None);
         assert_eq!(CiProvider::parse("github"), Some(CiProvider::Github));
+        assert_eq!(CiProvider::parse("gitlab"), Some(CiProvider::Gitlab));
+        assert_eq!(CiProvider::parse("azure"), Some(CiProvider::Azure));
+        assert_eq!(CiProvider::parse("GitLab"), None);
+        assert_eq!(CiProvider::listed(), "github, gitlab, azure");
         assert_eq!(PythonVersion::parse("3.12"), Some(PythonVersion::Py312));
         assert_eq!(PythonVersion::parse("3.1"), None);
         assert_eq!(PythonVersion::Py313.tag(), "py313");

@@ -1,10 +1,12 @@
 //! `mlops levels`: the maturity levels and what each bundle adds, from the bundles' metadata, as
 //! text, JSON, or the Markdown page that specifies every level (the repository's docs/levels.md).
 
+use std::collections::BTreeMap;
 use std::io::Write as _;
 
 use serde::Serialize;
 
+use crate::answers::{AnswerKey, Choice as _, CiProvider};
 use crate::assess;
 use crate::cli::{LevelsArgs, LevelsFormat};
 use crate::exit::ExitStatus;
@@ -19,6 +21,28 @@ struct LevelReport<'a> {
     adds: &'a [String],
     criteria: &'a [String],
     changes: &'a [String],
+    /// The files the bundle introduces for each CI provider's projects: pipelines, clients.
+    ci_files: BTreeMap<&'static str, Vec<String>>,
+}
+
+/// The files the bundle introduces for the projects of each CI provider, every provider listed.
+fn ci_files(bundle: &crate::templates::Bundle<'_>) -> BTreeMap<&'static str, Vec<String>> {
+    CiProvider::ALL
+        .iter()
+        .map(|provider| {
+            let files = bundle
+                .files
+                .iter()
+                .filter(|file| {
+                    file.variant.is_some_and(|variant| {
+                        variant.key == AnswerKey::CiProvider && variant.value == provider.as_str()
+                    })
+                })
+                .map(|file| file.path.replace("{{package_name}}", "<package>"))
+                .collect();
+            (provider.as_str(), files)
+        })
+        .collect()
 }
 
 pub(crate) fn run(args: &LevelsArgs, templates: &Templates<'_>) -> anyhow::Result<ExitStatus> {
@@ -31,9 +55,14 @@ pub(crate) fn run(args: &LevelsArgs, templates: &Templates<'_>) -> anyhow::Resul
             adds: &bundle.meta.adds,
             criteria: &bundle.meta.criteria,
             changes: &bundle.meta.changes,
+            ci_files: ci_files(bundle),
         })
         .collect();
     let mut out = anstream::stdout().lock();
+    let providers: Vec<String> = CiProvider::ALL
+        .iter()
+        .map(|provider| format!("{provider} ({})", provider.describe()))
+        .collect();
     match args.format {
         LevelsFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&reports)?)?,
         LevelsFormat::Markdown => write!(out, "{}", markdown(&reports))?,
@@ -62,6 +91,15 @@ pub(crate) fn run(args: &LevelsArgs, templates: &Templates<'_>) -> anyhow::Resul
                         .collect();
                     writeln!(out, "  ~ edits {}", changes.join(", "))?;
                 }
+                for (provider, files) in &report.ci_files {
+                    if !files.is_empty() {
+                        writeln!(out, "  {provider}: {}", files.join(", "))?;
+                    }
+                }
+            }
+            writeln!(out, "\nCI providers (ci_provider), at every level from 1:")?;
+            for provider in providers {
+                writeln!(out, "  {provider}")?;
             }
         }
     }
@@ -104,6 +142,14 @@ fn markdown(reports: &[LevelReport<'_>]) -> String {
          numbered 0 to 4; levels are\ncumulative.\n\n## Every level\n\n",
     );
     page.push_str(EVERY_LEVEL);
+    page.push_str(
+        "\n## CI providers\n\nThe pipelines come in the idiom of the CI provider the project \
+         answers (`ci_provider`), with\nthe same capabilities at every level and the same make \
+         targets:\n\n",
+    );
+    for provider in CiProvider::ALL {
+        let _ = writeln!(page, "- `{provider}`: {}", provider.describe());
+    }
     for report in reports {
         let _ = write!(
             page,
@@ -123,6 +169,22 @@ fn markdown(reports: &[LevelReport<'_>]) -> String {
                 let title = assess::criterion_title(id).unwrap_or("");
                 let _ = writeln!(page, "- `{id}`: {title}");
             }
+        }
+        let ci_files: Vec<String> = report
+            .ci_files
+            .iter()
+            .filter(|(_, files)| !files.is_empty())
+            .map(|(provider, files)| {
+                let files: Vec<String> = files.iter().map(|file| format!("`{file}`")).collect();
+                format!("- `{provider}`: {}", files.join(", "))
+            })
+            .collect();
+        if !ci_files.is_empty() {
+            let _ = write!(
+                page,
+                "\nWhat it adds for each CI provider:\n\n{}\n",
+                ci_files.join("\n")
+            );
         }
         if !report.changes.is_empty() {
             let changes: Vec<String> = report

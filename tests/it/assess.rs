@@ -271,10 +271,17 @@ fn levels(test: &Test) -> serde_json::Value {
 
 #[test]
 fn a_generated_project_assesses_as_its_level_at_every_level() {
+    for ci_provider in ["github", "gitlab", "azure"] {
+        assesses_as_its_level(ci_provider);
+    }
+}
+
+fn assesses_as_its_level(ci_provider: &str) {
     let test = Test::new();
     let levels = levels(&test);
     let levels = levels.as_array().unwrap();
     assert!(levels.len() >= 2);
+    let provider_answer = format!("ci_provider={ci_provider}");
     let mut claimed: Vec<String> = Vec::new();
     for bundle in levels {
         let level = bundle["level"].as_u64().unwrap();
@@ -288,7 +295,15 @@ fn a_generated_project_assesses_as_its_level_at_every_level() {
         let name = format!("demo-{level}");
         let level_text = level.to_string();
         // The highest level gets a git repository too, so that `.git` is walked past.
-        let mut args = vec!["new", name.as_str(), "--level", &level_text, "--no-input"];
+        let mut args = vec![
+            "new",
+            name.as_str(),
+            "--level",
+            &level_text,
+            "--no-input",
+            "--set",
+            &provider_answer,
+        ];
         if level + 1 < u64::try_from(levels.len()).unwrap() {
             args.push("--no-git");
         }
@@ -297,14 +312,17 @@ fn a_generated_project_assesses_as_its_level_at_every_level() {
         output.success();
         let report = json(&output);
         let text_output = test.mlops(&["assess", &name]).stdout;
-        assert_eq!(report["level"], level, "level {level}:\n{text_output}");
+        assert_eq!(
+            report["level"], level,
+            "{ci_provider}, level {level}:\n{text_output}"
+        );
         assert_eq!(report["recorded_level"], level);
         assert_eq!(report["manifest_error"], serde_json::Value::Null);
         let met = met(&report);
         for id in &claimed {
             assert!(
                 met.contains(id),
-                "level {level} does not meet `{id}`:\n{text_output}"
+                "{ci_provider}, level {level} does not meet `{id}`:\n{text_output}"
             );
         }
     }

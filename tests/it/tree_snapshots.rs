@@ -27,17 +27,33 @@ fn available_levels(test: &Test) -> Vec<u64> {
 }
 
 fn snapshot_level(level: u64, task: &str) {
+    snapshot_level_of(level, task, "github");
+}
+
+fn snapshot_level_of(level: u64, task: &str, ci_provider: &str) {
     let test = Test::new();
     let level_text = level.to_string();
     let task_answer = format!("task={task}");
-    let mut args = vec!["new", "demo", "--level", &level_text, "--set", &task_answer];
+    let provider_answer = format!("ci_provider={ci_provider}");
+    let mut args = vec![
+        "new",
+        "demo",
+        "--level",
+        &level_text,
+        "--set",
+        &task_answer,
+        "--set",
+        &provider_answer,
+    ];
     args.extend_from_slice(ANSWERS);
     test.mlops(&args).success();
-    let name = if task == "classification" {
-        format!("tree_level_{level}")
-    } else {
-        format!("tree_level_{level}_{task}")
-    };
+    let mut name = format!("tree_level_{level}");
+    if task != "classification" {
+        name = format!("{name}_{task}");
+    }
+    if ci_provider != "github" {
+        name = format!("{name}_{ci_provider}");
+    }
     snapshot_settings().bind(|| insta::assert_snapshot!(name, tree_text(&test.path("demo"))));
 }
 
@@ -56,6 +72,15 @@ fn the_highest_level_for_regression() {
     let test = Test::new();
     let highest = *available_levels(&test).last().unwrap();
     snapshot_level(highest, "regression");
+}
+
+#[test]
+fn the_highest_level_for_each_other_ci_provider() {
+    let test = Test::new();
+    let highest = *available_levels(&test).last().unwrap();
+    for ci_provider in ["gitlab", "azure"] {
+        snapshot_level_of(highest, "classification", ci_provider);
+    }
 }
 
 #[test]

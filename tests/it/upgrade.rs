@@ -884,6 +884,98 @@ fn a_conflict_is_unmerged_in_git_until_resolved() {
     assert!(!repository.index().unwrap().has_conflicts());
 }
 
+#[test]
+fn gitlab_and_azure_projects_walk_up_from_level_1_to_the_top_without_a_conflict() {
+    let test = Test::new();
+    let highest = highest_level(&test);
+    let top = highest.to_string();
+    for provider in ["gitlab", "azure"] {
+        let answer = format!("ci_provider={provider}");
+        let expected_dir = format!("top-{provider}/demo");
+        std::fs::create_dir(test.path(&format!("top-{provider}"))).unwrap();
+        test.mlops(&[
+            "new",
+            &expected_dir,
+            "--level",
+            &top,
+            "--no-input",
+            "--no-git",
+            "--set",
+            &answer,
+        ])
+        .success();
+        let expected = comparable(&test.path(&expected_dir));
+        let project = format!("from-1-{provider}/demo");
+        std::fs::create_dir(test.path(&format!("from-1-{provider}"))).unwrap();
+        test.mlops(&[
+            "new",
+            &project,
+            "--level",
+            "1",
+            "--no-input",
+            "--set",
+            &answer,
+        ])
+        .success();
+        let output = test.run_in(
+            "mlops",
+            &["upgrade", "--to", &top, "--commit", "--format", "json"],
+            &test.path(&project),
+            &[],
+        );
+        output.success();
+        let report: serde_json::Value = serde_json::from_str(&output.stdout).unwrap();
+        assert_eq!(
+            report["conflicted_paths"],
+            serde_json::json!([]),
+            "{provider}: {}",
+            output.stdout
+        );
+        assert_eq!(
+            comparable(&test.path(&project)),
+            expected,
+            "{provider}: walking up from level 1"
+        );
+        let pipelines = if provider == "gitlab" {
+            ".gitlab/ci/monitor.yml"
+        } else {
+            ".azure-pipelines/monitor.yml"
+        };
+        assert!(test.path(&project).join(pipelines).is_file(), "{provider}");
+        assert!(
+            !test.path(&project).join(".github").exists(),
+            "{provider}: no GitHub workflows"
+        );
+    }
+}
+
+#[test]
+fn the_ci_provider_of_a_project_is_not_changed_by_an_upgrade() {
+    let test = Test::new();
+    test.mlops(&["new", "demo", "--level", "1", "--no-input"])
+        .success();
+    let project = test.path("demo");
+    let other = test.run_in(
+        "mlops",
+        &["upgrade", "--set", "ci_provider=gitlab"],
+        &project,
+        &[],
+    );
+    other.code(2);
+    let same = test.run_in(
+        "mlops",
+        &["upgrade", "--set", "ci_provider=github"],
+        &project,
+        &[],
+    );
+    same.code(2);
+    snapshot_settings().bind(|| {
+        insta::assert_snapshot!("upgrade_another_ci_provider_refused", other.stderr);
+        insta::assert_snapshot!("upgrade_same_ci_provider_refused", same.stderr);
+    });
+    assert!(!project.join(".gitlab-ci.yml").exists());
+}
+
 /// A team that tuned the model in `train.py` at level 1 must not lose the tuning at level 2,
 /// where the model is configured in `configs/train.yaml`: level 2 rebuilds `build_model` from the
 /// configuration in place, and the pipeline (`make train`, model CI, the release) and the tests

@@ -295,8 +295,12 @@ pub(in crate::assess) fn automatic_bug_tracking(repo: &Repo<'_>) -> Found {
         let via_api = source.has("/issues")
             && (source.has("/repos/") || source.has("/projects/"))
             && source.has_word("post");
+        // Azure Boards: work items created through the REST API (`_apis/wit/workitems/$Bug`).
+        let via_boards = source.has("wit/workitems") && source.has_word("post");
         let detail = if via_api {
             Some("opens issues through the tracker's API")
+        } else if via_boards {
+            Some("files work items through Azure Boards' API")
         } else if source
             .has_any(&[
                 "gh issue create",
@@ -425,6 +429,13 @@ mod tests {
             &[(
                 "src/pkg/app.py",
                 "import sentry_sdk\nsentry_sdk.init(dsn=DSN)\n",
+            )],
+            &["automatic-bug-tracking"],
+        );
+        check(
+            &[(
+                "src/pkg/boards.py",
+                "def file(client, patch):\n    return client.request('POST', 'wit/workitems/$Bug', patch)\n",
             )],
             &["automatic-bug-tracking"],
         );

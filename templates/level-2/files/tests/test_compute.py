@@ -22,9 +22,15 @@ def outputs(text: str) -> dict[str, str]:
     return dict(line.split("=", 1) for line in text.splitlines())
 
 
-def test_the_shipped_target_is_the_github_hosted_runner() -> None:
+def test_the_shipped_target_is_the_ci_providers_hosted_runner() -> None:
     produced = outputs(github_outputs(load_config(SHIPPED)))
+{%- if ci_provider == "github" %}
     assert json.loads(produced["runs-on"]) == "ubuntu-latest"
+{%- elif ci_provider == "gitlab" %}
+    assert json.loads(produced["runs-on"]) == "saas-linux-small-amd64"
+{%- else %}
+    assert json.loads(produced["runs-on"]) == "ubuntu-24.04"
+{%- endif %}
     assert int(produced["timeout-minutes"]) > 0
 
 

@@ -15,13 +15,15 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from {{ package_name }} import {{ ci_provider }} as provider
 from {{ package_name }} import monitor, reference
-from {{ package_name }}.github import GitHub
 from {{ package_name }}.policy import Policy, Rule
 from {{ package_name }}.prediction_log import FeedbackLog, PredictionLog
 from {{ package_name }}.score import load_model, predict
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+# What the CI provider sets in a job, enough for a client of its API.
+CLIENT_ENVIRONMENT = provider.EXAMPLE_ENVIRONMENT
 SHIPPED = Path(__file__).resolve().parents[1] / "configs" / "monitoring.yaml"
 {%- if is_classification %}
 PERFORMANCE = Rule("accuracy", "min", 0.9)
@@ -244,7 +246,7 @@ def test_only_the_latest_version_of_the_champion_is_monitored(
     assert not result.decision.fire
 
 
-def test_a_run_dispatches_training_keeps_its_state_and_prints_the_issue_without_github(
+def test_a_run_dispatches_training_keeps_its_state_and_prints_the_issue_without_a_client(
     config: monitor.MonitoringConfig,
     traffic: Traffic,
     profile: dict[str, Any],
@@ -261,7 +263,7 @@ def test_a_run_dispatches_training_keeps_its_state_and_prints_the_issue_without_
             str(traffic.predictions),
             str(traffic.feedback),
             dispatcher=dispatcher,
-            github=None,
+            tracker=None,
             profile_of=lambda _: profile,
             now=now,
         )
@@ -290,14 +292,15 @@ def test_a_run_dispatches_training_keeps_its_state_and_prints_the_issue_without_
 def test_training_is_dispatched_on_the_branch_the_monitor_runs_on(
     config: monitor.MonitoringConfig,
 ) -> None:
-    github = GitHub("team/project", "token")
-    on_branch = monitor.dispatcher_for(config, github, {"GITHUB_REF_NAME": "trunk"})
-    assert on_branch == monitor.GitHubDispatcher(github, "train.yml", "trunk")
-    assert monitor.dispatcher_for(config, github, {}).ref == "main"
+    client = provider.from_env(CLIENT_ENVIRONMENT)
+    assert client is not None
+    on_branch = monitor.dispatcher_for(config, client, {provider.REF_ENV: "trunk"})
+    assert on_branch == monitor.PipelineDispatcher(client, provider.TRAINING, "trunk")
+    assert monitor.dispatcher_for(config, client, {}).ref == "main"
     pinned = replace(config, ref="release")
-    assert monitor.dispatcher_for(pinned, github, {"GITHUB_REF_NAME": "x"}).ref == "release"
+    assert monitor.dispatcher_for(pinned, client, {provider.REF_ENV: "x"}).ref == "release"
     dry = monitor.dispatcher_for(config, None, {}).dispatch("drift")
-    assert dry.startswith("dry run: would dispatch train.yml on main")
+    assert dry.startswith(f"dry run: would dispatch {provider.TRAINING} on main")
     nothing = monitor.dispatcher_for(replace(config, dispatch="none"), None)
     assert isinstance(nothing, monitor.NoDispatcher)
 
@@ -384,6 +387,8 @@ def test_the_reference_of_a_version_comes_from_its_training_run(
         ("windows:\n  size: 0\n", "`windows.size` must be a positive integer"),
         ("drift:\n  psi_threshold: -1\n", "`drift.psi_threshold` must be a positive number"),
         ("retrain:\n  dispatch: carrier-pigeon\n", "`retrain.dispatch` is one of"),
+        ("schedule: daily\n", "`schedule` must be a cron expression of 5 fields"),
+        ("schedule: '17 3 * *'\n", "`schedule` must be a cron expression of 5 fields"),
         ("polcy: {}\n", "expected a mapping"),
         ("policy:\n  violated_when: {}\n", "at least one metric"),
     ],

@@ -137,7 +137,7 @@ def test_the_shipped_policy() -> None:
     metrics = {str(rule.metric) for rule in shipped.rules}
     assert "max_psi" in metrics
     assert { {%- if is_classification %}"accuracy"{% else %}"rmse"{% endif -%} } <= metrics
-    assert config.window_size > 0 and config.dispatch == "github"
+    assert config.window_size > 0 and config.dispatch == "{{ ci_provider }}"
 
 
 def test_a_policy_is_parsed_from_its_section() -> None:

@@ -285,7 +285,7 @@ def loop() -> None:
                 str(logs / "predictions.jsonl"),
                 str(logs / "feedback.jsonl"),
                 dispatcher=retrain,
-                github=None,
+                tracker=None,
                 profile_of=monitor.reference_loader(config),
             )
             print(result.to_markdown().split("\n\nDrift of the latest window")[0].rstrip())

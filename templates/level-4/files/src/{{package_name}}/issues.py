@@ -1,16 +1,16 @@
 """Automatic bug tracking: a failure files its own issue, once.
 
-A failed training, release or monitoring run (the `if: failure()` steps of the Train, Deploy model
-and Monitor workflows, `make bug-report KIND=...`) or a retraining policy that fires (monitor.py)
-opens an issue on the repository through GitHub's API, with what failed, where, and the report the
-run left behind. The same problem must not open an issue per run, so every report carries a
-*fingerprint* (say, "the Train workflow's `train` job failed"): it is written into the issue's body
-as a hidden marker, and before opening an issue the repository's issues with the label
-`mlops-automated` are searched for it. When one is found, the report becomes a comment on it
-(and a closed issue is reopened): one issue per problem, with its history.
+A failed training, release or monitoring run (`make bug-report KIND=...`, which the pipelines run
+when one of their jobs fails) or a retraining policy that fires (monitor.py) opens an issue through
+the CI provider's API ({{ ci_provider }}.py), with what failed, where, and the report the run left
+behind. The same problem must not open an issue per run, so every report carries a *fingerprint*
+(say, "the Train pipeline's `train` job failed"), which the issue carries too, and before opening
+an issue the tracker's issues with the label `mlops-automated` are searched for it. When one is
+found, the report becomes a comment on it (and a closed issue is reopened): one issue per problem,
+with its history.
 
-Without `GITHUB_TOKEN` and `GITHUB_REPOSITORY`, or with `--dry-run`, the issue is printed instead of
-sent, which is how to see locally what CI would file:
+Without the provider's credentials ({{ ci_provider }}.NEEDS), or with `--dry-run`, the issue is
+printed instead of sent, which is how to see locally what CI would file:
 
     make bug-report KIND=training DRY_RUN=1
 """
@@ -21,18 +21,17 @@ import argparse
 import hashlib
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
-from .github import GitHub, GitHubError
+from . import {{ ci_provider }} as provider
+from .api import ApiError, Issue
 
 LABEL = "mlops-automated"
 MARKER = "<!-- mlops-fingerprint: {} -->"
-# GitHub refuses bodies longer than 65536 characters.
-MAX_BODY = 60000
-MAX_PAGES = 10
+MAX_BODY = provider.MAX_BODY
 KINDS = {
     "training": ("Training failed", [Path("reports/training/gate.md")]),
     "release": ("Model release failed", [Path("reports/release/release.md")]),
@@ -77,43 +76,43 @@ def truncate(text: str, limit: int = MAX_BODY) -> str:
     return text[:limit] + "\n\n(cut short)"
 
 
-def find_issue(github: GitHub, report: BugReport) -> dict[str, Any] | None:
+class Tracker(Protocol):
+    """Where issues are filed: the CI provider's client ({{ ci_provider }}.py)."""
+
+    @property
+    def where(self) -> str: ...
+
+    def find(self, label: str, fingerprint: str, marker: str) -> Iterator[Issue]:
+        """The issues with the label that carry the fingerprint (as the marker in their body, or
+        however the tracker keeps it)."""
+        ...
+
+    def create(self, title: str, body: str, labels: list[str], fingerprint: str) -> Issue: ...
+
+    def reopen(self, issue: Issue) -> None: ...
+
+    def comment(self, issue: Issue, text: str) -> None: ...
+
+
+def find_issue(tracker: Tracker, report: BugReport) -> Issue | None:
     """The issue carrying the report's fingerprint, an open one first; `None` if there is none."""
-    found = []
-    for page in range(1, MAX_PAGES + 1):
-        query = {"state": "all", "labels": LABEL, "per_page": 100, "page": page}
-        issues = github.request("GET", "./issues", query=query) or []
-        found += [
-            issue
-            for issue in issues
-            if "pull_request" not in issue and report.marker in (issue.get("body") or "")
-        ]
-        if len(issues) < 100:
-            break
-    found.sort(key=lambda issue: (issue.get("state") != "open", -int(issue["number"])))
+    found = list(tracker.find(LABEL, report.fingerprint, report.marker))
+    found.sort(key=lambda issue: (not issue.open, -issue.number))
     return found[0] if found else None
 
 
-def create_issue(github: GitHub, report: BugReport) -> Filed:
-    """Opens a new issue for the report (`POST /repos/<repository>/issues`)."""
-    body = {"title": report.title, "body": report.issue_body(), "labels": report.labels}
-    issue = github.request("POST", "./issues", body)
-    return Filed("opened", int(issue["number"]), str(issue.get("html_url", "")))
-
-
-def file(github: GitHub, report: BugReport) -> Filed:
+def file(tracker: Tracker, report: BugReport) -> Filed:
     """Opens an issue for the report, or comments on (and reopens) the one it already has."""
-    existing = find_issue(github, report)
+    existing = find_issue(tracker, report)
     if existing is None:
-        return create_issue(github, report)
-    number = int(existing["number"])
+        issue = tracker.create(report.title, report.issue_body(), report.labels, report.fingerprint)
+        return Filed("opened", issue.number, issue.url)
     action = "updated"
-    if existing.get("state") != "open":
-        github.request("PATCH", f"./issues/{number}", {"state": "open"})
+    if not existing.open:
+        tracker.reopen(existing)
         action = "reopened"
-    comment = f"### {report.title}, again\n\n{truncate(report.body)}"
-    github.request("POST", f"./issues/{number}/comments", {"body": comment})
-    return Filed(action, number, str(existing.get("html_url", "")))
+    tracker.comment(existing, f"### {report.title}, again\n\n{truncate(report.body)}")
+    return Filed(action, existing.number, existing.url)
 
 
 def render(report: BugReport) -> str:
@@ -129,32 +128,16 @@ def render(report: BugReport) -> str:
     )
 
 
-def submit(report: BugReport, github: GitHub | None, *, dry_run: bool = False) -> Filed | None:
+def submit(report: BugReport, tracker: Tracker | None, *, dry_run: bool = False) -> Filed | None:
     """Files the report, or prints it when there is no client or it is a dry run."""
-    if github is None or dry_run:
-        why = "--dry-run" if dry_run else "no GITHUB_TOKEN or GITHUB_REPOSITORY"
+    if tracker is None or dry_run:
+        why = "--dry-run" if dry_run else f"no {provider.NEEDS}"
         print(f"dry run ({why}): the issue that would be filed or updated\n")
         print(render(report))
         return None
-    filed = file(github, report)
+    filed = file(tracker, report)
     print(f"issue #{filed.number} {filed.action}: {report.title} {filed.url}".rstrip())
     return filed
-
-
-def run_context(environ: Mapping[str, str]) -> tuple[str, str]:
-    """Where the failure happened, as one Markdown line, and a name for the run's workflow."""
-    workflow = environ.get("GITHUB_WORKFLOW") or "local run"
-    job = environ.get("GITHUB_JOB")
-    where = f"workflow `{workflow}`" + (f", job `{job}`" if job else "")
-    run_id = environ.get("GITHUB_RUN_ID")
-    if run_id:
-        server = environ.get("GITHUB_SERVER_URL", "https://github.com")
-        repository = environ.get("GITHUB_REPOSITORY", "")
-        where += f" ([run {run_id}]({server}/{repository}/actions/runs/{run_id}))"
-    ref, sha = environ.get("GITHUB_REF_NAME"), environ.get("GITHUB_SHA")
-    if ref or sha:
-        where += f", on `{ref or '?'}` at `{(sha or '?')[:12]}`"
-    return where, workflow
 
 
 def failure_report(
@@ -163,14 +146,13 @@ def failure_report(
     """The report of a failed training, release or monitoring run, from the CI environment and the
     reports the run left behind (the defaults of its kind, when they exist)."""
     title, default_details = KINDS[kind]
-    where, workflow = run_context(environ)
+    where, workflow, job = provider.run_context(environ)
     lines = [f"**{title}** in {where}.", ""]
     for path in default_details if details is None else details:
         if path.is_file():
             lines += [f"#### `{path}`", "", path.read_text(errors="replace").strip(), ""]
     if len(lines) == 2:
         lines.append("The run left no report: its log says what went wrong.")
-    job = environ.get("GITHUB_JOB", "")
     return BugReport(
         title=f"{title}: {workflow}",
         body="\n".join(lines).rstrip(),
@@ -191,8 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     report = failure_report(args.kind, details=args.details)
     try:
-        submit(report, GitHub.from_env(), dry_run=args.dry_run)
-    except GitHubError as error:
+        submit(report, provider.tracker_from_env(), dry_run=args.dry_run)
+    except ApiError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0

@@ -12,7 +12,7 @@ the scheduled Monitor workflow runs it.
    performance ({% if is_classification %}accuracy, F1, ROC AUC{% else %}RMSE, MAE, R²{% endif %}).
 3. Judge each window by the policy's rules and decide (policy.py): at least N of the last M windows
    violated and the latest too, outside the cooldown, under the daily cap.
-4. When the policy fires: dispatch training (the Train workflow through GitHub's API by default),
+4. When the policy fires: start training (the training pipeline, through {{ ci_provider }}.py),
    file or update the issue of that version (issues.py) and record the time in the state file,
    which the cooldown and the cap read on the next run.
 
@@ -39,13 +39,14 @@ import pandas as pd
 import yaml
 
 from . import ab_report, drift, issues, policy, prediction_log, reference, serving
-from .github import GitHub, GitHubError, dispatch_workflow
+from . import {{ ci_provider }} as provider
+from .api import ApiError
 
 DEFAULT_CONFIG = Path("configs/monitoring.yaml")
 REFERENCE_ENV = "MONITORING_REFERENCE"
 TRAINING_REFERENCE = Path("reports/training/reference.json")
-KEYS = {"windows", "drift", "performance", "policy", "retrain", "state", "reports"}
-DISPATCHERS = ("github", "local", "none")
+KEYS = {"schedule", "windows", "drift", "performance", "policy", "retrain", "state", "reports"}
+DISPATCHERS = (provider.NAME, "local", "none")
 # How long the state remembers that the policy fired, beyond the cooldown.
 STATE_DAYS = 7
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
@@ -63,8 +64,9 @@ class MonitoringConfig:
     psi_threshold: float = 0.25
     reference: str | None = None
     min_labels: int = 50
-    dispatch: str = "github"
-    workflow: str = "train.yml"
+    schedule: str = "17 3 * * *"
+    dispatch: str = provider.NAME
+    workflow: str = provider.TRAINING
     ref: str = ""
     state: Path = Path("reports/monitoring/state.json")
     reports: Path = Path("reports/monitoring")
@@ -85,6 +87,16 @@ def _number(value: Any, where: str, *, integer: bool = False) -> float:
     return value
 
 
+def is_cron(value: Any) -> bool:
+    """Whether `value` is a cron expression of 5 fields (minute hour day month weekday), of the
+    characters cron reads."""
+    if not isinstance(value, str):
+        return False
+    fields = value.split()
+    allowed = set("0123456789*/,-")
+    return len(fields) == 5 and all(set(part) <= allowed for part in fields)
+
+
 def load_config(
     path: Path = DEFAULT_CONFIG, environ: Mapping[str, str] = os.environ
 ) -> MonitoringConfig:
@@ -97,7 +109,7 @@ def load_config(
         drift_section = _section(raw, "drift", {"psi_threshold", "reference"})
         performance = _section(raw, "performance", {"min_labels"})
         retrain = _section(raw, "retrain", {"dispatch", "workflow", "ref"})
-        dispatch = str(retrain.get("dispatch", "github"))
+        dispatch = str(retrain.get("dispatch", provider.NAME))
         if dispatch not in DISPATCHERS:
             raise MonitoringError(f"`retrain.dispatch` is one of {DISPATCHERS}, not {dispatch!r}")
         try:
@@ -106,6 +118,11 @@ def load_config(
             raise MonitoringError(str(error)) from None
         source = environ.get(REFERENCE_ENV) or drift_section.get("reference") or None
         defaults = MonitoringConfig(rules)
+        schedule = raw.get("schedule", defaults.schedule)
+        if not is_cron(schedule):
+            raise MonitoringError(
+                f"`schedule` must be a cron expression of 5 fields, not {schedule!r}"
+            )
         return MonitoringConfig(
             policy=rules,
             window_size=int(_number(windows.get("size", 200), "windows.size", integer=True)),
@@ -117,6 +134,7 @@ def load_config(
             min_labels=int(
                 _number(performance.get("min_labels", 50), "performance.min_labels", integer=True)
             ),
+            schedule=schedule,
             dispatch=dispatch,
             workflow=str(retrain.get("workflow", defaults.workflow)),
             ref=str(retrain.get("ref", defaults.ref)),
@@ -285,24 +303,27 @@ def save_state(path: Path, fired: list[datetime], now: datetime, cooldown: timed
 
 class Dispatcher(Protocol):
     def dispatch(self, reason: str) -> str:
-        """Starts training; returns what it did. Raises `GitHubError` when it cannot."""
+        """Starts training; returns what it did. Raises `ApiError` when it cannot."""
         ...
 
 
-@dataclass(frozen=True)
-class GitHubDispatcher:
-    """Runs the Train workflow through GitHub's API; a dry run without a client."""
+class Client(Protocol):
+    def dispatch(self, workflow: str, ref: str, reason: str) -> str: ...
 
-    github: GitHub | None
-    workflow: str = "train.yml"
+
+@dataclass(frozen=True)
+class PipelineDispatcher:
+    """Starts the training pipeline through the CI provider's API; a dry run without a client."""
+
+    client: Client | None
+    workflow: str = provider.TRAINING
     ref: str = "main"
 
     def dispatch(self, reason: str) -> str:
-        inputs = {"reason": reason[:1000]}
-        if self.github is None:
+        if self.client is None:
+            inputs = {"reason": reason[:1000]}
             return f"dry run: would dispatch {self.workflow} on {self.ref} with {inputs}"
-        dispatch_workflow(self.github, self.workflow, self.ref, inputs)
-        return f"dispatched {self.workflow} on {self.ref} in {self.github.repository}"
+        return self.client.dispatch(self.workflow, self.ref, reason)
 
 
 @dataclass(frozen=True)
@@ -328,11 +349,11 @@ class NoDispatcher:
 
 
 def dispatcher_for(
-    config: MonitoringConfig, github: GitHub | None, environ: Mapping[str, str] = os.environ
+    config: MonitoringConfig, client: Client | None, environ: Mapping[str, str] = os.environ
 ) -> Dispatcher:
-    if config.dispatch == "github":
-        ref = config.ref or environ.get("GITHUB_REF_NAME") or "main"
-        return GitHubDispatcher(github, config.workflow, ref)
+    if config.dispatch == provider.NAME:
+        ref = config.ref or provider.default_ref(environ)
+        return PipelineDispatcher(client, config.workflow, ref)
     if config.dispatch == "local":
         return LocalDispatcher()
     return NoDispatcher()
@@ -408,7 +429,7 @@ def run(
     feedback_log: str | None,
     *,
     dispatcher: Dispatcher,
-    github: GitHub | None,
+    tracker: issues.Tracker | None,
     profile_of: Callable[[str | None], dict[str, Any]],
     now: datetime | None = None,
 ) -> tuple[Check, int]:
@@ -434,13 +455,13 @@ def run(
                 f"the retraining policy fired for version {result.model_version}: "
                 f"{result.decision.reason}"
             )
-        except GitHubError as error:
+        except ApiError as error:
             dispatched = f"could not dispatch training: {error}"
             status = EXIT_FAILED
         print(f"retrain: {dispatched}")
         try:
-            issues.submit(fired_report(result, dispatched), github)
-        except GitHubError as error:
+            issues.submit(fired_report(result, dispatched), tracker)
+        except ApiError as error:
             print(f"error: the issue could not be filed: {error}", file=sys.stderr)
             status = EXIT_FAILED
         fired.append(now)
@@ -470,13 +491,13 @@ def main(argv: list[str] | None = None) -> int:
         feedback_log = args.feedback or log_location("feedback_log")
         if not predictions_log:
             raise MonitoringError("no prediction log is configured (PREDICTION_LOG)")
-        github = GitHub.from_env()
+        client = provider.from_env()
         result, status = run(
             config,
             predictions_log,
             feedback_log,
-            dispatcher=dispatcher_for(config, github),
-            github=github,
+            dispatcher=dispatcher_for(config, client),
+            tracker=provider.tracker_from_env(),
             profile_of=reference_loader(config),
         )
     except (MonitoringError, serving.ServingConfigError, OSError) as error:

@@ -276,6 +276,7 @@ def test_a_bad_token_is_an_error(fake: tuple[FakeGitHub, str]) -> None:
 
 
 def test_a_long_report_is_cut_to_what_github_accepts() -> None:
+    assert issues.MAX_BODY < 65_536
     body = issues.BugReport("t", "x" * 100_000, "f").issue_body()
     assert len(body) < 65_536 and body.rstrip().endswith("<!-- mlops-fingerprint: f -->")
 
@@ -364,7 +365,7 @@ def test_a_fired_policy_dispatches_training_and_files_its_issue_on_github(
         str(tmp_path / "predictions.jsonl"),
         None,
         dispatcher=monitor.dispatcher_for(config, github),
-        github=github,
+        tracker=github,
         profile_of=monitor.reference_loader(config),
         now=datetime.now(UTC) + timedelta(hours=25),
     )
