@@ -232,19 +232,22 @@ run_other_provider() {
 }
 
 # The generated code is formatted for any package name the generator accepts: lint every level
-# with the longest one (ruff's formatter wraps differently when names get longer).
-lint_longest_package_name() {
-    local work level levels
+# and provider with the longest name and the shortest (ruff's formatter wraps and joins lines
+# differently as names get longer or shorter).
+lint_package_name_extremes() {
+    local work level levels provider name
     work=$(mktemp -d)
     levels=$("$mlops" levels --format json | python3 -c 'import json, sys; print(" ".join(str(l["level"]) for l in json.load(sys.stdin)))')
     for level in $levels; do
         for provider in github gitlab azure; do
             [[ $provider == github || $level -ge 1 ]] || continue
-            log "level $level ($provider): ruff with a 30-character package name"
-            "$mlops" new "$work/long-$level-$provider" --level "$level" --no-input --no-git \
-                --set package_name=fraud_detection_for_card_trans --set ci_provider="$provider" >/dev/null
-            (cd "$work/long-$level-$provider" && "$tools/bin/ruff" check --quiet . &&
-                "$tools/bin/ruff" format --check --quiet .)
+            for name in fraud_detection_for_card_trans m; do
+                log "level $level ($provider): ruff with the package name \`$name\`"
+                "$mlops" new "$work/p-$level-$provider-${#name}" --level "$level" --no-input --no-git \
+                    --set package_name="$name" --set ci_provider="$provider" >/dev/null
+                (cd "$work/p-$level-$provider-${#name}" && "$tools/bin/ruff" check --quiet . &&
+                    "$tools/bin/ruff" format --check --quiet .)
+            done
         done
     done
     rm -rf "$work"
@@ -340,7 +343,7 @@ cases=("$@")
 if [[ ${#cases[@]} -eq 0 ]]; then
     cases=("${all_cases[@]}")
     $full && cases+=("${full_cases[@]}")
-    lint_longest_package_name
+    lint_package_name_extremes
 fi
 started=$SECONDS
 for case in "${cases[@]}"; do

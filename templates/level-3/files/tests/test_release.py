@@ -260,10 +260,8 @@ def test_the_release_reads_what_the_gate_writes() -> None:
 def test_the_commands_that_read_a_file_start_without_mlflow_pandas_or_scikit_learn() -> None:
     """`make image-tag` and `make deployments` read one file each: they must not wait seconds
     for the imports that training and serving need."""
-    code = (
-        "import sys, {{ package_name }}.release; "
-        "print(sorted({'mlflow', 'pandas', 'sklearn'} & set(sys.modules)))"
-    )
+    imports = "import sys, {{ package_name }}.release"
+    code = f"{imports}; print(sorted({{ '{{' }}'mlflow', 'pandas', 'sklearn'{{ '}}' }} & set(sys.modules)))"
     loaded = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout

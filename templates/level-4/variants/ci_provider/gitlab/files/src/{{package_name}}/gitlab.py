@@ -9,11 +9,13 @@ The project talks to GitLab for four things, all from CI:
   with the label `mlops-automated` are searched for the report's fingerprint, a hidden marker in
   the description. The job token cannot file issues: GITLAB_TOKEN, a project access token with the
   `api` scope (Reporter), masked and protected, can;
-- the monitoring schedule: `python -m {{ package_name }}.gitlab schedule` (`make monitor-schedule`)
+- the monitoring schedule: `make monitor-schedule`, that is
+  `python -m {{ package_name }}.gitlab schedule`,
   creates the project's pipeline schedule with MLOPS_PIPELINE=monitor and the cron of
   configs/monitoring.yaml, or updates it to that cron (GITLAB_TOKEN);
-- the policy's state: `python -m {{ package_name }}.gitlab state` (`make monitor-state`) fetches
-  reports/monitoring/state.json from the artifacts of the latest successful `monitor` job.
+- the policy's state: `make monitor-state`, that is
+  `python -m {{ package_name }}.gitlab state`,
+  fetches reports/monitoring/state.json from the artifacts of the latest successful `monitor` job.
 
 CI_API_V4_URL, CI_PROJECT_ID, CI_JOB_TOKEN and CI_COMMIT_REF_NAME are what GitLab sets in every
 job; a fake server in tests sets them too. Without a project or a token there is no client: callers
