@@ -61,8 +61,7 @@ break_predict-ignores-the-model-at-level-2() {
         "scored = score.Predictions(predictions=[0.0] * len(frame))"
 }
 break_predict-answers-in-reversed-row-order() {
-    mutate "src/$package/app.py" "frame = pd.DataFrame(body.rows, columns=model.features)" \
-        "frame = pd.DataFrame(body.rows[::-1], columns=model.features)"
+    mutate "src/$package/app.py" "for row in body.rows]" "for row in body.rows[::-1]]"
 }
 break_batch-scoring-reversed-and-inverted() {
     mutate "src/$package/score.py" '    result["prediction"] = scored.predictions
