@@ -305,15 +305,37 @@ fn order(
     order
 }
 
-/// The head of a block (a class line, a mapping key line), if at most one side changed it.
-pub(super) fn merged_head<'a>(base: &'a str, ours: &'a str, theirs: &'a str) -> Option<&'a str> {
-    if ours == base {
-        Some(theirs)
-    } else if theirs == base || theirs == ours {
-        Some(ours)
+/// Merges a block that both sides changed as its head (a class line, a mapping key line, with the
+/// comments above it: the first `head_length(text)` bytes of each side) and its body: the head
+/// only if at most one side changed it, the body by `merge_body`.
+pub(super) fn merge_head_and_body(
+    [base, ours, theirs]: [&str; 3],
+    head_length: impl Fn(&str) -> Option<usize>,
+    merge_body: impl FnOnce(&str, &str, &str) -> Option<TextMerge>,
+) -> Option<TextMerge> {
+    let (base_head, ours_head, theirs_head) =
+        (head_length(base)?, head_length(ours)?, head_length(theirs)?);
+    let (base_top, ours_top, theirs_top) = (
+        &base[..base_head],
+        &ours[..ours_head],
+        &theirs[..theirs_head],
+    );
+    let head = if ours_top == base_top {
+        theirs_top
+    } else if theirs_top == base_top || theirs_top == ours_top {
+        ours_top
     } else {
-        None
-    }
+        return None;
+    };
+    let body = merge_body(
+        &base[base_head..],
+        &ours[ours_head..],
+        &theirs[theirs_head..],
+    )?;
+    Some(TextMerge {
+        text: format!("{head}{}", body.text),
+        conflicts: body.conflicts,
+    })
 }
 
 fn plain(text: &str) -> TextMerge {

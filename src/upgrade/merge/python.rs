@@ -54,33 +54,17 @@ fn merge_at(base: &str, ours: &str, theirs: &str, labels: &Labels) -> Option<Tex
 /// A class both sides changed, merged by its body's blocks when at most one side changed its
 /// header.
 fn merge_class(base: &str, ours: &str, theirs: &str, labels: &Labels) -> Option<TextMerge> {
-    let split = |text: &str| -> Option<(usize, usize)> {
+    let head_length = |text: &str| -> Option<usize> {
         // The header: the decorators and comments above it, and the `class` line itself.
         let lines = split_lines(text);
         let header = lines.iter().position(|line| line.starts_with("class "))?;
         if !lines[header].trim_end().ends_with(':') {
             return None;
         }
-        let length = lines[..=header].iter().map(|line| line.len()).sum();
-        Some((length, header))
+        Some(lines[..=header].iter().map(|line| line.len()).sum())
     };
-    let (base_head, _) = split(base)?;
-    let (ours_head, _) = split(ours)?;
-    let (theirs_head, _) = split(theirs)?;
-    let head = blocks::merged_head(
-        &base[..base_head],
-        &ours[..ours_head],
-        &theirs[..theirs_head],
-    )?;
-    let body = merge_at(
-        &base[base_head..],
-        &ours[ours_head..],
-        &theirs[theirs_head..],
-        labels,
-    )?;
-    Some(TextMerge {
-        text: format!("{head}{}", body.text),
-        conflicts: body.conflicts,
+    blocks::merge_head_and_body([base, ours, theirs], head_length, |base, ours, theirs| {
+        merge_at(base, ours, theirs, labels)
     })
 }
 

@@ -54,7 +54,7 @@ fn merge_fragment(base: &str, ours: &str, theirs: &str, labels: &Labels) -> Opti
 /// An entry both sides changed, merged by its body when at most one side changed its first line
 /// (and the comments above it).
 fn merge_entry(base: &str, ours: &str, theirs: &str, labels: &Labels) -> Option<TextMerge> {
-    let split = |text: &str| -> Option<(usize, usize)> {
+    let head_length = |text: &str| -> Option<usize> {
         let lines = split_lines(text);
         let head = lines
             .iter()
@@ -63,25 +63,10 @@ fn merge_entry(base: &str, ours: &str, theirs: &str, labels: &Labels) -> Option<
             return None;
         }
         let length: usize = lines[..=head].iter().map(|line| line.len()).sum();
-        (length < text.len()).then_some((length, head))
+        (length < text.len()).then_some(length)
     };
-    let (base_head, _) = split(base)?;
-    let (ours_head, _) = split(ours)?;
-    let (theirs_head, _) = split(theirs)?;
-    let head = blocks::merged_head(
-        &base[..base_head],
-        &ours[..ours_head],
-        &theirs[..theirs_head],
-    )?;
-    let body = merge_fragment(
-        &base[base_head..],
-        &ours[ours_head..],
-        &theirs[theirs_head..],
-        labels,
-    )?;
-    Some(TextMerge {
-        text: format!("{head}{}", body.text),
-        conflicts: body.conflicts,
+    blocks::merge_head_and_body([base, ours, theirs], head_length, |base, ours, theirs| {
+        merge_fragment(base, ours, theirs, labels)
     })
 }
 
