@@ -9,14 +9,15 @@ unexpected, and serves under /e2e/files/ the files the harness puts there (produ
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote
+
+import fake_api
 
 
 @dataclass
@@ -89,50 +90,5 @@ class FakeGitLab:
 
     def serve(self) -> tuple[ThreadingHTTPServer, str]:
         """Starts the fake on a free port of 127.0.0.1: (the server, its URL)."""
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def handle_request(self, method: str) -> None:
-                url = urlsplit(self.path)
-                query = {key: values[-1] for key, values in parse_qs(url.query).items()}
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                if url.path.startswith("/e2e/files/") and method == "GET":
-                    path = fake.files / url.path.removeprefix("/e2e/files/")
-                    if not path.is_file():
-                        return self.reply(404, {"message": "Not Found"})
-                    return self.reply(200, path.read_bytes())
-                with fake.lock:
-                    fake.requests.append({"method": method, "path": url.path, "query": query})
-                    body = json.loads(raw) if raw else None
-                    status, answer = fake.answer(method, url.path, query, self.headers, body)
-                    if status == 404:
-                        fake.unexpected.append(f"{method} {url.path}")
-                return self.reply(status, answer)
-
-            def reply(self, status: int, answer: Any) -> None:
-                if isinstance(answer, bytes):
-                    content = answer
-                else:
-                    content = b"" if answer is None else json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(content)))
-                self.end_headers()
-                self.wfile.write(content)
-
-            def do_GET(self) -> None:
-                self.handle_request("GET")
-
-            def do_POST(self) -> None:
-                self.handle_request("POST")
-
-            def do_PUT(self) -> None:
-                self.handle_request("PUT")
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        return server, f"http://127.0.0.1:{server.server_address[1]}"
+        server, port = fake_api.serve(self)
+        return server, f"http://127.0.0.1:{port}"
