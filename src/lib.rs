@@ -76,8 +76,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     }
 }
 
-/// Runs the command. All but completions and the man pages read the templates, loaded once per
-/// run: a malformed bundle is an error before anything runs.
+/// Runs the command. Those that render (new, upgrade, update, levels) read the templates, loaded
+/// once per run, so that a malformed bundle is an error before anything runs; assess, completions
+/// and the man pages never need them.
 fn run_command(command: &Command) -> anyhow::Result<ExitStatus> {
     match command {
         Command::Completions(args) => Ok(commands::completions::run(args)),
@@ -87,7 +88,7 @@ fn run_command(command: &Command) -> anyhow::Result<ExitStatus> {
             with_templates(|templates| commands::upgrade::run(args, templates))
         }
         Command::Update(args) => with_templates(|templates| commands::update::run(args, templates)),
-        Command::Assess(args) => with_templates(|_| commands::assess::run(args)),
+        Command::Assess(args) => commands::assess::run(args),
         Command::Levels(args) => with_templates(|templates| commands::levels::run(args, templates)),
     }
 }
