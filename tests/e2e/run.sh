@@ -64,6 +64,18 @@ ensure_tools() {
         echo "error: gitlab-ci-local's preparation of after_script is not patched in $job_js" >&2
         return 1
     fi
+    # gitlab-ci-local 4.62.0 starts a job once every job before it (or that it needs) has
+    # finished, and a job skipped because an earlier one failed never finishes there: so a
+    # `when: on_failure` job that needs a chain whose first job failed never starts, where GitLab
+    # runs it (skipped jobs count as done). Patched: a job that has not started and never will
+    # (it runs on success or by hand, and a job before it failed) no longer holds up the others.
+    local executor_js=$tools/node/node_modules/gitlab-ci-local/src/executor.js
+    sed -i 's/^\( *\)if (Executor.isNotFinished(jobsToWaitFor)) {$/\1if (Executor.isNotFinished(jobsToWaitFor.filter(j => j.started || !["on_success", "manual"].includes(j.when) || !Executor.isPastFailed(Executor.getPastToWaitFor(jobs, stages, j, manuals))))) {/' \
+        "$executor_js"
+    if [[ $(grep -c 'isNotFinished(jobsToWaitFor.filter(j => j.started ||' "$executor_js") != 1 ]]; then
+        echo "error: gitlab-ci-local's wait for skipped jobs is not patched in $executor_js" >&2
+        return 1
+    fi
     # gitlab-ci-local copies each job's files with rsync.
     if ! command -v rsync >/dev/null; then
         log "installing rsync (apt)"

@@ -5,7 +5,8 @@ harness sets).
 A fake keeps its state and answers calls in `answer`; `serve` puts it on a free port of
 127.0.0.1, records every request under the fake's lock, refuses a request without the bearer
 token when one is given, answers JSON (or the bytes `answer` returns), records any call answered
-with 404 as unexpected, and serves the files the harness puts under /e2e/files/, such as the
+with 404 as unexpected (but an `Absent` one: what the API answers for a thing that does not exist
+yet), and serves the files the harness puts under /e2e/files/, such as the
 prediction log that production would ship to a URL.
 """
 
@@ -17,6 +18,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
+
+
+class Absent(dict):
+    """The body of a 404 that is the real API's answer for something that may well not exist yet
+    (the artifacts of a job that never ran), which a client must handle: not an unexpected call."""
 
 
 class FakeApi(Protocol):
@@ -56,7 +62,7 @@ def serve(
                     return self.reply(401, refusal)
                 body = json.loads(raw) if raw else None
                 status, answer = fake.answer(method, url.path, query, self.headers, body)
-                if status == 404:
+                if status == 404 and not isinstance(answer, Absent):
                     fake.unexpected.append(f"{method} {url.path}")
             return self.reply(status, answer)
 

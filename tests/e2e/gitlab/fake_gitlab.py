@@ -2,9 +2,10 @@
 
 It answers the calls the generated pipelines make (CI_API_V4_URL points here): the pipeline
 trigger API with the job token (monitoring starts training), the raw file of the latest successful
-job's artifacts (the monitoring state), and issues with their notes through a token with the `api`
-scope (GITLAB_TOKEN). It records every request, answers any other call with 404, recorded as
-unexpected, and serves under /e2e/files/ the files the harness puts there (production's logs).
+job's artifacts (the monitoring state; 404 before a monitor job made one, as GitLab answers), and
+issues with their notes through a token with the `api` scope (GITLAB_TOKEN). It records every
+request, answers any other call with 404, recorded as unexpected, and serves under /e2e/files/ the
+files the harness puts there (production's logs).
 """
 
 from __future__ import annotations
@@ -53,7 +54,9 @@ class FakeGitLab:
             if headers.get("JOB-TOKEN") != self.job_token:
                 return 401, {"message": "401 Unauthorized"}
             content = self.artifacts.get((query.get("job", ""), unquote(match[2])))
-            return (404, {"message": "404 Not Found"}) if content is None else (200, content)
+            if content is None:
+                return 404, fake_api.Absent(message="404 Not Found")
+            return 200, content
         if headers.get("PRIVATE-TOKEN") != self.token:
             return 401, {"message": "401 Unauthorized"}
         if route == "issues" and method == "GET":

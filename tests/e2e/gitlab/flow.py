@@ -234,11 +234,19 @@ def monitoring_cools_down(harness: Harness, server: str) -> None:
 def failures_file_issues(harness: Harness) -> None:
     before = len(harness.fake.issues)
     token = {"GITLAB_TOKEN": TOKEN}
+    # report-release-failure runs after any failure of the pipeline (it has no `needs`, see
+    # monitor.yml) and files nothing when the training failed: one issue, the training's.
     harness.run(
         "training with a sample fraction out of range",
         {"CI_PIPELINE_SOURCE": "web", "MLOPS_PIPELINE": "train", "SAMPLE_FRACTION": "2", **token},
-        {"train": "failure", "report-training-failure": "success"},
+        {
+            "train": "failure",
+            "report-training-failure": "success",
+            "report-release-failure": "success",
+        },
     )
+    filed = [issue["title"] for issue in harness.fake.issues[before:]]
+    check(len(filed) == 1 and filed[0].startswith("Training failed"), f"filed: {filed}")
     harness.run(
         "the release by hand of a version that does not exist",
         {"CI_PIPELINE_SOURCE": "web", "MLOPS_PIPELINE": "deploy", "VERSION": "99", **token},
