@@ -8,11 +8,13 @@
 # runs its pipelines instead: GitLab's with gitlab-ci-local (tests/e2e/gitlab/), Azure's through
 # the suite's runner of Azure Pipelines (tests/e2e/azure/), after their schema checks.
 #
-# Usage: tests/e2e/run.sh [--full] [CASE...]   where CASE is LEVEL, LEVEL-TASK, LEVEL-PROVIDER or
+# Usage: tests/e2e/run.sh [--full] [--jobs N] [CASE...]   where CASE is LEVEL, LEVEL-TASK, LEVEL-PROVIDER or
 # LEVEL-TASK-PROVIDER, e.g. `2`, `2-regression`, `4-gitlab`, or `upgrade-scenario`,
 # `hostile-answers` or `mutations`. Without cases it runs the default ones below; `--full` adds
-# the levels of GitLab and Azure that the default leaves out. Tools and environments are cached
-# under $MLOPS_CACHE (default ~/.cache/mlops-scaffold) so that later runs reuse them.
+# the levels of GitLab and Azure that the default leaves out. `--jobs N` (or MLOPS_E2E_JOBS) runs
+# N cases at a time, each with a log of its own printed when it ends (default 1: one case at a
+# time, its output as it comes). Tools and environments are cached under $MLOPS_CACHE (default
+# ~/.cache/mlops-scaffold) so that later runs reuse them.
 #
 # Offline means in a network namespace of its own (`unshare -n`), loopback only. Where that is not
 # allowed the suite stops, unless MLOPS_E2E_ALLOW_PROXY_OFFLINE=1 lets it cut the network through
@@ -21,23 +23,25 @@ set -euo pipefail
 
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "$0")/lib.sh"
-# Three cases besides the levels, which use the levels' environments and so come after them: the
-# upgrade scenario, a project made of hostile answers, and the mutation checks of the generated
-# tests (tests/e2e/mutations.sh: each break of a feature must fail the project's own tests).
-# GitLab's and Azure's cases run every pipeline of their level: level 1 takes one or two minutes,
-# level 4 more than ten, so the default runs level 1 of each, to keep .ci/run under 45 minutes,
-# and --full the others (tests/e2e/README.md, "What it costs").
-all_cases=(0 0-regression 1 1-regression 2 2-regression 3 3-regression 4 4-regression
-    1-gitlab 1-azure upgrade-scenario hostile-answers mutations)
-full_cases=(2-gitlab 3-gitlab 4-gitlab 2-azure 3-azure 4-azure)
-timings=()
+# Three cases besides the levels, which use the levels' environments: the upgrade scenario, a
+# project made of hostile answers, and the mutation checks of the generated tests
+# (tests/e2e/mutations.sh: each break of a feature must fail the project's own tests). GitLab's
+# and Azure's cases run every pipeline of their level: level 1 takes a minute or two, level 4
+# ten to twenty. The default runs every GitHub level, and level 1 and level 4 of the other
+# providers; --full adds their levels 2 and 3. The order is the order cases start in (the longest
+# first, so that two lanes end together; tests/e2e/README.md, "What it costs").
+all_cases=(4-gitlab 3 4-azure 4 2 3-regression 4-regression 2-regression 1 1-regression
+    1-gitlab 1-azure upgrade-scenario 0 0-regression hostile-answers mutations)
+full_cases=(2-gitlab 3-gitlab 2-azure 3-azure)
+# What each step took, one line each, for the summary at the end (cases may run in parallel).
+timings=$(mktemp)
 
-# Runs a command and notes how long it took, for the summary at the end.
+# Runs a command and notes how long it took.
 timed() {
     local what=$1 started=$SECONDS
     shift
     "$@"
-    timings+=("$(printf '%5d s  %s' $((SECONDS - started)) "$what")")
+    printf '%5d s  %s\n' $((SECONDS - started)) "$what" >>"$timings"
 }
 
 ensure_tools() {
@@ -346,10 +350,94 @@ else
     mlops=$MLOPS_BIN
 fi
 
+# The cases that use the environments of others, and so start once those have finished: the
+# mutation checks install their projects into the GitHub cases' environments (mutations.sh), and
+# the hostile answers use level 4's. The others are independent (their own environments, and each
+# offline command in a network namespace of its own, so servers on loopback never meet).
+prerequisites() {
+    case $1 in
+        mutations) echo "1 1-regression 2 2-regression 3 3-regression 4 4-regression" ;;
+        hostile-answers) echo "4" ;;
+    esac
+}
+
+run_one() {
+    case $1 in
+        upgrade-scenario) timed "upgrade scenario" upgrade_scenario ;;
+        hostile-answers) timed "hostile answers" hostile_answers ;;
+        mutations) timed "mutations" env MLOPS_BIN="$mlops" bash "$repo/tests/e2e/mutations.sh" ;;
+        *) timed "case $1" run_case "$1" ;;
+    esac
+}
+
+# Runs the cases LANES at a time, in the order given, each as soon as a lane is free and the cases
+# it depends on (among those asked for) have passed. With more than one lane each case writes to a
+# log of its own, printed whole when the case ends. After a failure no case starts; the running
+# ones finish.
+run_cases() {
+    local -a pending=("$@") passed=() failed=()
+    local -A running=()
+    local logs case pid status index ready prerequisite
+    logs=$(mktemp -d)
+    while ((${#pending[@]} > 0 || ${#running[@]} > 0)); do
+        while ((${#running[@]} < lanes && ${#failed[@]} == 0)); do
+            ready=
+            for index in "${!pending[@]}"; do
+                ready=${pending[index]}
+                for prerequisite in $(prerequisites "$ready"); do
+                    if [[ " ${cases[*]} " == *" $prerequisite "* && " ${passed[*]} " != *" $prerequisite "* ]]; then
+                        ready=
+                        break
+                    fi
+                done
+                [[ -n $ready ]] && unset "pending[index]" && break
+            done
+            [[ -n $ready ]] || break
+            pending=("${pending[@]}")
+            if ((lanes == 1)); then
+                (run_one "$ready") &
+            else
+                log "started: $ready"
+                (run_one "$ready") >"$logs/$ready.log" 2>&1 &
+            fi
+            running[$!]=$ready
+        done
+        ((${#running[@]} > 0)) || break
+        status=0
+        wait -n -p pid "${!running[@]}" || status=$?
+        case=${running[$pid]}
+        unset "running[$pid]"
+        if ((lanes > 1)); then
+            cat "$logs/$case.log"
+        fi
+        if ((status == 0)); then
+            passed+=("$case")
+            log "passed: $case"
+        else
+            failed+=("$case")
+            log "FAILED (exit $status): $case"
+        fi
+    done
+    rm -rf "$logs"
+    if ((${#failed[@]} > 0 || ${#pending[@]} > 0)); then
+        outcome="failed: ${failed[*]}${pending[*]:+; not run: ${pending[*]}}"
+    fi
+}
+
 full=false
-if [[ ${1:-} == --full ]]; then
-    full=true
+lanes=${MLOPS_E2E_JOBS:-1}
+while (($# > 0)); do
+    case $1 in
+        --full) full=true ;;
+        --jobs) lanes=${2:?--jobs needs a number} && shift ;;
+        --jobs=*) lanes=${1#--jobs=} ;;
+        *) break ;;
+    esac
     shift
+done
+if [[ ! $lanes =~ ^[1-9][0-9]*$ ]]; then
+    echo "error: --jobs takes a number of cases to run at once, 1 or more, not \`$lanes\`" >&2
+    exit 2
 fi
 cases=("$@")
 if [[ ${#cases[@]} -eq 0 ]]; then
@@ -358,15 +446,15 @@ if [[ ${#cases[@]} -eq 0 ]]; then
     lint_package_name_extremes
 fi
 started=$SECONDS
-for case in "${cases[@]}"; do
-    case $case in
-        upgrade-scenario) timed "upgrade scenario" upgrade_scenario ;;
-        hostile-answers) timed "hostile answers" hostile_answers ;;
-        mutations) timed "mutations" env MLOPS_BIN="$mlops" bash "$repo/tests/e2e/mutations.sh" ;;
-        *) run_case "$case" ;;
-    esac
-done
+# Not in a condition: bash would not stop a case at its first failing command (set -e) there.
+outcome=
+run_cases "${cases[@]}"
 log "time taken"
-printf '%s\n' "${timings[@]}"
-printf '%5d s  in all\n' $((SECONDS - started))
+cat "$timings"
+printf '%5d s  in all (%d at a time)\n' $((SECONDS - started)) "$lanes"
+rm -f "$timings"
+if [[ -n $outcome ]]; then
+    echo "error: end-to-end suite $outcome" >&2
+    exit 1
+fi
 log "end-to-end suite passed: ${cases[*]}"
