@@ -5,9 +5,9 @@ leave behind: the life of a project on GitLab, each job at least once.
 - level 2: a merge request that changes training (model-ci), a training pipeline run by hand and
   the manual release of its version (release-model), without an MLflow server;
 - level 3: a training pipeline of the default branch that releases its version (staging, then
-  production) from the registry its `train` job kept, and one of another branch that releases
-  nothing; then, with the team's MLflow server, two releases, the tag's image of the champion and
-  the rollback;
+  production) from the registry its `train` job kept and promotes it by hand too (release-model,
+  level 2's job, which stays), and one of another branch that releases nothing; then, with the
+  team's MLflow server, two releases, the tag's image of the champion and the rollback;
 - level 4, with the server: the schedule before monitoring is switched on (no pipeline), then on
   production's drifted traffic, triggering the training pipeline that ships the next version, and
   once more with the state of the previous monitor job; a failed training, release and monitoring,
@@ -129,8 +129,16 @@ RELEASED = {
 
 def training_releases(harness: Harness, registry_state: Any) -> None:
     """Without a server: the training pipeline of the default branch releases the version its
-    `train` job registered; one of another branch only trains."""
-    pipeline = training(harness, "training on main, without an MLflow server", RELEASED)
+    `train` job registered, and level 2's promotion by hand (release-model) still can; one of
+    another branch only trains."""
+    pipeline = training(
+        harness,
+        "training on main, without an MLflow server, also promoted by hand",
+        {**RELEASED, "release-model": "success"},
+        manual=["release-model"],
+    )
+    state = registry_state(pipeline.artifacts("release-model") / "mlflow.db")
+    check(state["aliases"].get("champion") == "1", f"release-model's registry: {state}")
     wanted = [f"{REGISTRY}:model-v1", f"{REGISTRY}:champion"]
     check(pipeline.pushed() == wanted, f"the release pushed {pipeline.pushed()}, not {wanted}")
     state = registry_state(pipeline.artifacts("release") / "mlflow.db")
