@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from pathspec import PathSpec
 
 from {{ package_name }} import cluster, remote, search
 from {{ package_name }}.batch import score_directory
@@ -94,7 +95,9 @@ def test_the_job_carries_the_project_and_its_requirements() -> None:
     assert env["working_dir"] == str(PROJECT_ROOT)
     assert env["env_vars"]["MLFLOW_TRACKING_URI"] == "sqlite:////tmp/mlflow.db"
     assert "ray[data,default,tune]==2.60.0" in env["pip"]
-    assert "mlflow.db" in env["excludes"]
+    excluded = PathSpec.from_lines("gitwildmatch", env["excludes"])
+    assert excluded.match_file("mlflow.db") and excluded.match_file("data/raw/dataset.csv")
+    assert not excluded.match_file("src/{{ package_name }}/data/ingest.py")
     without = RaySettings(install_requirements=False)
     assert "pip" not in remote.runtime_env(without, "sqlite:////tmp/mlflow.db", PROJECT_ROOT)
 

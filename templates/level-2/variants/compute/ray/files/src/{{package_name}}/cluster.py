@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from .search import Trial
 
 CONNECT_TIMEOUT_SECONDS = 3.0
+# Where `ray start` writes the cluster's token when token authentication is on (Ray 2.60+).
+TOKEN_FILE = Path.home() / ".ray" / "auth_token"
 
 
 class ClusterUnreachableError(ConnectionError):
@@ -55,14 +57,25 @@ def check_reachable(address: str, timeout: float = CONNECT_TIMEOUT_SECONDS) -> N
         ) from None
 
 
+def use_local_token() -> None:
+    """Lets a client authenticate with the token `ray start` wrote on this machine, unless
+    RAY_AUTH_TOKEN gives one: Ray reads the file when RAY_AUTH_MODE is `token`."""
+    if not os.environ.get("RAY_AUTH_TOKEN") and TOKEN_FILE.is_file():
+        os.environ.setdefault("RAY_AUTH_MODE", "token")
+
+
 def init() -> None:
     """Joins the process's Ray instance, as the module docstring says."""
+    address = os.environ.get(RAY_ADDRESS_ENV, "")
+    joins_a_cluster = bool(address) and not address.startswith(("http://", "https://"))
+    if joins_a_cluster:
+        # Before Ray is imported, which reads how to authenticate.
+        use_local_token()
     import ray
 
     if ray.is_initialized():
         return
-    address = os.environ.get(RAY_ADDRESS_ENV, "")
-    if address and not address.startswith(("http://", "https://")):
+    if joins_a_cluster:
         if address != "auto":
             check_reachable(address)
         ray.init(address=address, log_to_driver=False)
@@ -93,13 +106,13 @@ def run_trials(
 ) -> list[Trial]:
     """Every trial as a Ray Tune trial, `max_concurrent_trials` at once, each with
     `trial_resources`; raises `RuntimeError` naming the first trial that failed."""
-    from ray import tune
-
     from .compute import ray_settings
     from .search import Trial
 
     settings = settings or ray_settings()
-    init()
+    init()  # first: importing Ray reads how to authenticate
+    from ray import tune
+
     trainable = tune.with_resources(
         tune.with_parameters(_trial, config=config, train=train, points=points),
         settings.resources,
@@ -128,9 +141,9 @@ def run_trials(
 def score_partitions(score_one: Any, pairs: list[tuple[Path, Path]]) -> list[int]:
     """Runs `score_one(source, target)` for each partition as a Ray Data map, and returns the
     number of rows of each, in order."""
+    init()  # first: importing Ray reads how to authenticate
     import ray
 
-    init()
     items = [{"index": i, "source": str(s), "target": str(t)} for i, (s, t) in enumerate(pairs)]
 
     def score_row(row: dict[str, Any]) -> dict[str, Any]:

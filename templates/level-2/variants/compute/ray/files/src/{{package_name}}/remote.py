@@ -20,7 +20,6 @@ RAY_AUTH_TOKEN to its token.
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import sys
 import time
@@ -28,27 +27,27 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from .cluster import ClusterUnreachableError, check_reachable, host_and_port
+from .cluster import ClusterUnreachableError, check_reachable, host_and_port, use_local_token
 from .compute import DEFAULT_CONFIG, RaySettings, ray_settings
 from .tracking import tracking_uri
 
 ENTRYPOINT = "python -m {{ package_name }}.pipeline"
 PROJECT_ROOT = Path(".")
 # What the job does not need from the working directory: environments, stores, data and caches.
+# The patterns are .gitignore's: a leading / anchors one at the top (`/data`, not `src/*/data`).
 EXCLUDES = [
-    ".git",
-    ".venv",
-    "mlflow.db",
-    "mlartifacts",
-    "data",
-    "models",
-    "reports",
-    "**/__pycache__",
-    ".pytest_cache",
-    ".ruff_cache",
+    "/.git",
+    "/.venv",
+    "/mlflow.db",
+    "/mlartifacts",
+    "/data",
+    "/models",
+    "/reports",
+    "__pycache__",
+    "/.pytest_cache",
+    "/.ruff_cache",
 ]
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-TOKEN_FILE = Path.home() / ".ray" / "auth_token"
 FINISHED = {"SUCCEEDED", "FAILED", "STOPPED"}
 
 
@@ -97,12 +96,6 @@ def runtime_env(settings: RaySettings, uri: str, root: Path = PROJECT_ROOT) -> d
     if settings.install_requirements:
         env["pip"] = requirements(root / "pyproject.toml")
     return env
-
-
-def use_local_token() -> None:
-    """Lets the Jobs client authenticate with the token `ray start` wrote on this machine."""
-    if not os.environ.get("RAY_AUTH_TOKEN") and TOKEN_FILE.is_file():
-        os.environ.setdefault("RAY_AUTH_MODE", "token")
 
 
 def submit(settings: RaySettings, arguments: list[str], poll_seconds: float = 1.0) -> int:
