@@ -158,6 +158,9 @@ run_case() {
         log "level $level ($task): hadolint Dockerfile"
         "$tools/bin/hadolint" "$project/Dockerfile"
     fi
+    if [[ -f $project/deploy/ray/Dockerfile ]]; then
+        "$tools/bin/hadolint" "$project/deploy/ray/Dockerfile"
+    fi
 
     # The CI workflow lints and tests where act runs the workflows; act runs for compute=local.
     local act_runs=false
