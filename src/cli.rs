@@ -128,7 +128,8 @@ impl NewArgs {
 pub(crate) struct AnswerFlags {
     /// Set any answer: project_name, package_name, description, author, author_email,
     /// python_version (3.11, 3.12, 3.13), task (classification, regression), ci_provider (github,
-    /// gitlab, azure), level; for `upgrade`, only when adopting a repository without a manifest
+    /// gitlab, azure), compute (local, ray; from level 2), level; for `upgrade`, only when
+    /// adopting a repository without a manifest, or `compute` for a project below level 2
     #[arg(long = "set", value_name = "KEY=VALUE", value_parser = SetParser, hide_possible_values = true)]
     pub(crate) set: Vec<(AnswerKey, String)>,
 

@@ -25,6 +25,9 @@ const NAMES: [&str; 5] = [
 impl Level {
     pub(crate) const ZERO: Level = Level(0);
     pub(crate) const MAX: Level = Level(4);
+    /// The first level the compute engine (`compute`) changes: training's search and batch
+    /// scoring run on it from here.
+    pub(crate) const COMPUTE_FROM: Level = Level(2);
 
     /// The level numbered `number`, if there is one.
     pub(crate) fn new(number: u8) -> Option<Level> {

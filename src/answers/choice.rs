@@ -1,5 +1,5 @@
-//! The answers with a closed set of values, as types: the task, the CI provider and the Python
-//! version. Each is declared once, with its spelling and what it means; prompts, validation, the
+//! The answers with a closed set of values, as types: the task, the CI provider, the compute
+//! engine and the Python version. Each is declared once, with its spelling and what it means; prompts, validation, the
 //! manifest and the templates all read it from here, so adding a value is adding a variant.
 
 use std::fmt;
@@ -123,6 +123,45 @@ impl Choice for CiProvider {
 
 choice_serde!(CiProvider, "CI provider");
 
+/// Where the training's hyperparameter search and batch scoring run, from level 2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Compute {
+    #[default]
+    Local,
+    Ray,
+}
+
+impl Choice for Compute {
+    const ALL: &'static [Self] = &[Self::Local, Self::Ray];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Local => "local",
+            Self::Ray => "ray",
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Self::Local => "in the training process, on the runner",
+            Self::Ray => {
+                "a Ray cluster: Tune trials, Ray Data scoring, the Jobs API, KubeRay manifests"
+            }
+        }
+    }
+}
+
+choice_serde!(Compute, "compute engine");
+
+impl Compute {
+    /// Whether `self` is the default, which manifests written before the answer existed mean.
+    /// (By reference: serde's `skip_serializing_if` calls it so.)
+    #[allow(clippy::trivially_copy_pass_by_ref)]
+    pub(crate) fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
 /// The Python versions the generated projects support.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PythonVersion {
@@ -171,6 +210,9 @@ mod tests {
         assert_eq!(CiProvider::parse("azure"), Some(CiProvider::Azure));
         assert_eq!(CiProvider::parse("GitLab"), None);
         assert_eq!(CiProvider::listed(), "github, gitlab, azure");
+        assert_eq!(Compute::parse("ray"), Some(Compute::Ray));
+        assert_eq!(Compute::listed(), "local, ray");
+        assert_eq!(Compute::default(), Compute::Local);
         assert_eq!(PythonVersion::parse("3.12"), Some(PythonVersion::Py312));
         assert_eq!(PythonVersion::parse("3.1"), None);
         assert_eq!(PythonVersion::Py313.tag(), "py313");

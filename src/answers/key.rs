@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::choice::{Choice, CiProvider, PythonVersion, Task};
+use super::choice::{Choice, CiProvider, Compute, PythonVersion, Task};
 use crate::level::Level;
 
 /// One question the generator can ask, in the order prompts ask them. `Level` is a question too,
@@ -19,11 +19,12 @@ pub(crate) enum AnswerKey {
     PythonVersion,
     Task,
     CiProvider,
+    Compute,
 }
 
 impl AnswerKey {
     /// Every key, in prompt order: a key's default may depend on the keys before it.
-    pub(crate) const ALL: [AnswerKey; 9] = [
+    pub(crate) const ALL: [AnswerKey; 10] = [
         Self::Level,
         Self::ProjectName,
         Self::PackageName,
@@ -33,6 +34,7 @@ impl AnswerKey {
         Self::PythonVersion,
         Self::Task,
         Self::CiProvider,
+        Self::Compute,
     ];
 
     /// The key as `--set KEY=VALUE`, answers files and the manifest spell it.
@@ -47,6 +49,7 @@ impl AnswerKey {
             Self::PythonVersion => "python_version",
             Self::Task => "task",
             Self::CiProvider => "ci_provider",
+            Self::Compute => "compute",
         }
     }
 
@@ -75,6 +78,7 @@ impl AnswerKey {
             Self::PythonVersion => "Python version",
             Self::Task => "Task",
             Self::CiProvider => "CI provider",
+            Self::Compute => "Compute engine (from level 2)",
         }
     }
 
@@ -86,6 +90,7 @@ impl AnswerKey {
             Self::PythonVersion => "Python version",
             Self::AuthorEmail => "author e-mail",
             Self::CiProvider => "CI provider",
+            Self::Compute => "compute engine",
             other => other.as_str(),
         }
     }
@@ -107,6 +112,7 @@ impl AnswerKey {
             Self::PythonVersion => Some(of::<PythonVersion>()),
             Self::Task => Some(of::<Task>()),
             Self::CiProvider => Some(of::<CiProvider>()),
+            Self::Compute => Some(of::<Compute>()),
             Self::ProjectName
             | Self::PackageName
             | Self::Description

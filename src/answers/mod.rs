@@ -2,7 +2,7 @@
 //! comes from, and how each is checked.
 //!
 //! - `key`: [`AnswerKey`], every question declared once; `choice`: [`Task`], [`CiProvider`],
-//!   [`PythonVersion`], the closed sets.
+//!   [`Compute`], [`PythonVersion`], the closed sets.
 //! - `validate`: what makes a value valid, whatever its source; `python_names`: what a package
 //!   may not be called.
 //! - `resolve`: precedence (flags, answers file, an adopted repository, prompts, defaults), pure.
@@ -20,7 +20,7 @@ mod validate;
 
 use serde::{Deserialize, Serialize};
 
-pub(crate) use choice::{Choice, CiProvider, PythonVersion, Task};
+pub(crate) use choice::{Choice, CiProvider, Compute, PythonVersion, Task};
 pub(crate) use gather::{AnswerArgs, gather};
 pub(crate) use key::AnswerKey;
 pub(crate) use resolve::FlagAnswer;
@@ -40,6 +40,9 @@ pub(crate) struct Answers {
     pub(crate) python_version: PythonVersion,
     pub(crate) task: Task,
     pub(crate) ci_provider: CiProvider,
+    /// Manifests written before the answer existed have none: their projects compute locally.
+    #[serde(default, skip_serializing_if = "Compute::is_default")]
+    pub(crate) compute: Compute,
 }
 
 impl Answers {
@@ -55,6 +58,7 @@ impl Answers {
             AnswerKey::PythonVersion => self.python_version.as_str().to_owned(),
             AnswerKey::Task => self.task.as_str().to_owned(),
             AnswerKey::CiProvider => self.ci_provider.as_str().to_owned(),
+            AnswerKey::Compute => self.compute.as_str().to_owned(),
         })
     }
 
@@ -129,6 +133,7 @@ pub(crate) fn example() -> Answers {
         python_version: PythonVersion::Py311,
         task: Task::Classification,
         ci_provider: CiProvider::Github,
+        compute: Compute::Local,
     }
 }
 

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use super::choice::{Choice, CiProvider, PythonVersion, Task};
+use super::choice::{Choice, CiProvider, Compute, PythonVersion, Task};
 use super::key::AnswerKey;
 use super::validate::{Earlier, package_name_for, validate};
 use super::{AnswerError, Answers};
@@ -150,7 +150,7 @@ pub(crate) fn resolve(
         let value = if let Some((value, source)) = given.lookup(key) {
             validate(key, &value, &values).map_err(|reason| invalid(&value, source, reason))?;
             value
-        } else if let Some(prompter) = prompter.as_deref_mut() {
+        } else if let Some(prompter) = prompter.as_deref_mut().filter(|_| asked_at(key, &values)) {
             ask(
                 prompter,
                 key,
@@ -168,6 +168,16 @@ pub(crate) fn resolve(
     Ok(typed(values))
 }
 
+/// Whether a prompt asks `key`, given the answers before it: the compute engine only for a
+/// project of a level it changes; below, the default stands until an upgrade to that level.
+fn asked_at(key: AnswerKey, earlier: &Earlier) -> bool {
+    key != AnswerKey::Compute
+        || earlier
+            .get(&AnswerKey::Level)
+            .and_then(|level| Level::parse(level).ok())
+            .is_none_or(|level| level >= Level::COMPUTE_FROM)
+}
+
 /// The validated values as types.
 fn typed(mut values: Earlier) -> (Level, Answers) {
     let mut take = |key: AnswerKey| values.remove(&key).expect("every key is answered");
@@ -181,6 +191,7 @@ fn typed(mut values: Earlier) -> (Level, Answers) {
         python_version: PythonVersion::parse(&take(AnswerKey::PythonVersion)).expect("validated"),
         task: Task::parse(&take(AnswerKey::Task)).expect("validated"),
         ci_provider: CiProvider::parse(&take(AnswerKey::CiProvider)).expect("validated"),
+        compute: Compute::parse(&take(AnswerKey::Compute)).expect("validated"),
     };
     (level, answers)
 }
@@ -230,6 +241,7 @@ fn default_for(key: AnswerKey, earlier: &Earlier, defaults: &Defaults) -> Option
         AnswerKey::PythonVersion => PythonVersion::ALL[0].as_str().to_owned(),
         AnswerKey::Task => Task::ALL[0].as_str().to_owned(),
         AnswerKey::CiProvider => CiProvider::ALL[0].as_str().to_owned(),
+        AnswerKey::Compute => Compute::ALL[0].as_str().to_owned(),
     };
     Some((value, Source::Default))
 }
@@ -368,8 +380,24 @@ mod tests {
                 "author=Ada",
                 "author_email=",
                 "python_version=3.11",
-                "ci_provider=github"
+                "ci_provider=github",
+                "compute=local"
             ]
+        );
+    }
+
+    #[test]
+    fn the_compute_engine_is_not_asked_below_the_level_it_changes() {
+        let given = Given::default()
+            .with_flags(&[flag(AnswerKey::Level, "1", "--level 1")])
+            .unwrap();
+        let mut recorder = Recorder(Vec::new());
+        let (_, answers) = resolve(&given, &defaults(), Some(&mut recorder)).unwrap();
+        assert_eq!(answers.compute, Compute::Local);
+        assert!(
+            !recorder.0.iter().any(|asked| asked.starts_with("compute=")),
+            "{:?}",
+            recorder.0
         );
     }
 }

@@ -6,7 +6,7 @@ use std::io::Write as _;
 
 use serde::Serialize;
 
-use crate::answers::{AnswerKey, Choice as _, CiProvider};
+use crate::answers::{AnswerKey, Choice as _, CiProvider, Compute};
 use crate::assess;
 use crate::cli::{LevelsArgs, LevelsFormat};
 use crate::exit::ExitStatus;
@@ -101,6 +101,14 @@ pub(crate) fn run(args: &LevelsArgs, templates: &Templates<'_>) -> anyhow::Resul
             for provider in providers {
                 writeln!(out, "  {provider}")?;
             }
+            writeln!(
+                out,
+                "\nCompute engines (compute), from level {}; upgrades keep the one chosen:",
+                Level::COMPUTE_FROM
+            )?;
+            for engine in Compute::ALL {
+                writeln!(out, "  {engine} ({})", engine.describe())?;
+            }
         }
     }
     Ok(ExitStatus::Success)
@@ -149,6 +157,16 @@ fn markdown(reports: &[LevelReport<'_>]) -> String {
     );
     for provider in CiProvider::ALL {
         let _ = writeln!(page, "- `{provider}`: {}", provider.describe());
+    }
+    let _ = write!(
+        page,
+        "\n## Compute engines\n\nFrom level {}, the project answers where training's \
+         hyperparameter search and batch scoring\nrun (`compute`); a project keeps its engine \
+         when it upgrades, and may choose it while it is below\nlevel {0}:\n\n",
+        Level::COMPUTE_FROM
+    );
+    for engine in Compute::ALL {
+        let _ = writeln!(page, "- `{engine}`: {}", engine.describe());
     }
     for report in reports {
         let _ = write!(

@@ -262,6 +262,23 @@ mod tests {
     }
 
     #[test]
+    fn manifests_from_before_the_compute_engine_compute_locally() {
+        // A manifest written before `compute` existed has no such answer: its project is a
+        // `local` one, and writing it again leaves the default out, as before.
+        let manifest = sample();
+        let text = manifest.to_toml();
+        assert!(!text.contains("compute"), "{text}");
+        let read = Manifest::parse(&text, "m").unwrap();
+        assert_eq!(read.answers.compute, crate::answers::Compute::Local);
+
+        let mut ray = sample();
+        ray.answers.compute = crate::answers::Compute::Ray;
+        let text = ray.to_toml();
+        assert!(text.contains("compute = \"ray\""), "{text}");
+        assert_eq!(Manifest::parse(&text, "m").unwrap(), ray);
+    }
+
+    #[test]
     fn corrupt_manifests_say_what_and_where() {
         let good = sample().to_toml();
         check(

@@ -620,13 +620,13 @@ mod tests {
             &[("level-0/variants/ci/github/files/ci.yml", "")],
             "error: `level-0/variants/ci/github/files/ci.yml` is in a variant of `ci`, which is \
              not an answer: variants are keyed by one of project_name, package_name, \
-             description, author, author_email, python_version, task, ci_provider",
+             description, author, author_email, python_version, task, ci_provider, compute",
         );
         check(
             &[("level-0/variants/level/1/files/ci.yml", "")],
             "error: `level-0/variants/level/1/files/ci.yml` is in a variant of `level`, which \
              is not an answer: variants are keyed by one of project_name, package_name, \
-             description, author, author_email, python_version, task, ci_provider",
+             description, author, author_email, python_version, task, ci_provider, compute",
         );
     }
 

@@ -17,7 +17,7 @@ use tera::{Context, Tera};
 
 use super::bundle::{Bundle, Layer, TemplateFile, Variant};
 use super::filters::{self, Bounded};
-use crate::answers::{Answers, Task};
+use crate::answers::{Answers, Compute, Task};
 use crate::level::Level;
 use crate::project::{Entry, RelPath, Tree};
 
@@ -46,6 +46,9 @@ struct TemplateContext<'a> {
     /// Ruff's and black's spelling of the Python version: `py311`.
     python_tag: String,
     is_classification: bool,
+    /// `compute` is `ray`. (The answer itself is left out of the answers for `local`, so that
+    /// manifests stay as they were; templates test this instead.)
+    is_ray: bool,
 }
 
 /// Renders a project at the level of the last of `bundles`, which are levels 0 to it.
@@ -62,6 +65,7 @@ pub(super) fn render_bundles(
         project_slug: answers.project_name.to_kebab_case(),
         python_tag: answers.python_version.tag(),
         is_classification: answers.task == Task::Classification,
+        is_ray: answers.compute == Compute::Ray,
     };
     let context = Context::from_serialize(&template_context)
         .expect("the context is a flat struct of strings");
@@ -232,6 +236,7 @@ mod tests {
             python_version: crate::answers::PythonVersion::Py311,
             task: Task::Classification,
             ci_provider: crate::answers::CiProvider::Github,
+            compute: crate::answers::Compute::Local,
         }
     }
 
@@ -251,11 +256,14 @@ mod tests {
         let mut every = Vec::new();
         for task in Task::ALL {
             for ci_provider in CiProvider::ALL {
-                every.push(Answers {
-                    task: *task,
-                    ci_provider: *ci_provider,
-                    ..answers()
-                });
+                for compute in Compute::ALL {
+                    every.push(Answers {
+                        task: *task,
+                        ci_provider: *ci_provider,
+                        compute: *compute,
+                        ..answers()
+                    });
+                }
             }
         }
         every
@@ -525,13 +533,21 @@ mod tests {
 
     #[test]
     fn python_lines_fit_the_line_length_with_the_longest_package_name() {
+        use crate::answers::Choice as _;
         let longest = "p".repeat(crate::answers::MAX_PACKAGE_NAME);
-        let answers = Answers {
-            package_name: longest,
-            ..answers()
-        };
+        for compute in Compute::ALL {
+            let answers = Answers {
+                package_name: longest.clone(),
+                compute: *compute,
+                ..answers()
+            };
+            python_lines_fit(&answers);
+        }
+    }
+
+    fn python_lines_fit(answers: &Answers) {
         for level in 0..=highest_level() {
-            for (path, entry) in &render(level, &answers).unwrap() {
+            for (path, entry) in &render(level, answers).unwrap() {
                 if std::path::Path::new(path.as_str())
                     .extension()
                     .is_none_or(|extension| extension != "py")

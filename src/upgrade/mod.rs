@@ -36,7 +36,7 @@ use std::path::{Path, PathBuf};
 pub(crate) use merge::has_conflict_markers;
 pub(crate) use report::{Outcome, json, text};
 
-use crate::answers::{AnswerArgs, AnswerKey};
+use crate::answers::{AnswerArgs, AnswerKey, Choice as _, Compute};
 use crate::exit::{Refused, Usage};
 use crate::level::Level;
 use crate::project::git;
@@ -105,14 +105,28 @@ pub(crate) fn upgrade(request: &Request<'_>) -> anyhow::Result<Upgrade> {
                 Usage::new(another_ci_provider(&recorded.to_string(), &asked.value)).into(),
             );
         }
-        if !request.answers.flags.is_empty() || request.answers.answers_file.is_some() {
+        let compute = request
+            .answers
+            .flags
+            .iter()
+            .find(|flag| flag.key == AnswerKey::Compute);
+        let other_flags = request
+            .answers
+            .flags
+            .iter()
+            .any(|flag| flag.key != AnswerKey::Compute);
+        if other_flags || request.answers.answers_file.is_some() {
             return Err(Usage::new(format!(
                 "`--set` and `--answers` apply only when adopting a repository without a manifest; this \
                  project's answers are recorded in `{MANIFEST_PATH}`"
             ))
             .into());
         }
-        let manifest = read_manifest(&root)?;
+        let mut manifest = read_manifest(&root)?;
+        if let Some(asked) = compute {
+            manifest.answers.compute = compute_for_upgrade(&manifest, &asked.value)
+                .map_err(|message| anyhow::Error::from(Usage::new(message)))?;
+        }
         (root, manifest, None)
     } else if request.kind == Kind::Update {
         return Err(Refused::new(format!(
@@ -250,6 +264,35 @@ fn another_ci_provider(recorded: &str, asked: &str) -> String {
     )
 }
 
+/// The compute engine a project upgrades with when `--set compute=...` is given: it may be chosen
+/// while the project is below level 2, where it means nothing yet; from level 2 it is the
+/// recorded one, and asking for another is refused with what to do instead.
+fn compute_for_upgrade(recorded: &Manifest, asked: &str) -> Result<Compute, String> {
+    let Some(engine) = Compute::parse(asked) else {
+        return Err(format!(
+            "`{asked}` is not a compute engine: choose one of {}",
+            Compute::listed()
+        ));
+    };
+    let current = recorded.answers.compute;
+    if recorded.level < Level::COMPUTE_FROM {
+        return Ok(engine);
+    }
+    if engine == current {
+        return Err(format!(
+            "this project's compute engine is `{current}` already (recorded in `{MANIFEST_PATH}`): \
+             run `mlops upgrade` without `--set`"
+        ));
+    }
+    Err(format!(
+        "this project's compute engine is `{current}`, recorded in `{MANIFEST_PATH}` at level \
+         {level}, and upgrades keep it: mlops does not move a project from one engine to another. \
+         For the files `compute={engine}` would give it, generate a project beside it with \
+         `mlops new <dir> --level {level} --set compute={engine}` and take them from there",
+        level = recorded.level
+    ))
+}
+
 fn read_manifest(root: &Path) -> anyhow::Result<Manifest> {
     match Manifest::read(root) {
         Ok(Some(manifest)) => Ok(manifest),
@@ -258,5 +301,48 @@ fn read_manifest(root: &Path) -> anyhow::Result<Manifest> {
             root.join(MANIFEST_PATH).display()
         )),
         Err(error) => Err(Refused::new(error).into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::answers::example;
+    use crate::project::Tree;
+
+    fn recorded(level: u8, compute: Compute) -> Manifest {
+        let mut answers = example();
+        answers.compute = compute;
+        let level = Level::new(level).unwrap();
+        Manifest::for_tree(level, &answers, &Tree::new(), Vec::new())
+    }
+
+    #[test]
+    fn the_compute_engine_is_chosen_below_level_2_and_kept_from_it() {
+        assert_eq!(
+            compute_for_upgrade(&recorded(1, Compute::Local), "ray"),
+            Ok(Compute::Ray)
+        );
+        let refused = compute_for_upgrade(&recorded(2, Compute::Local), "ray").unwrap_err();
+        assert!(
+            refused.starts_with(
+                "this project's compute engine is `local`, recorded in `.mlops/manifest.toml` at level 2"
+            ),
+            "{refused}"
+        );
+        assert!(
+            refused.contains("`mlops new <dir> --level 2 --set compute=ray`"),
+            "{refused}"
+        );
+        let same = compute_for_upgrade(&recorded(3, Compute::Ray), "ray").unwrap_err();
+        assert!(
+            same.contains("run `mlops upgrade` without `--set`"),
+            "{same}"
+        );
+        let unknown = compute_for_upgrade(&recorded(1, Compute::Local), "spark").unwrap_err();
+        assert_eq!(
+            unknown,
+            "`spark` is not a compute engine: choose one of local, ray"
+        );
     }
 }

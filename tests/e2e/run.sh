@@ -126,7 +126,7 @@ ensure_wheelhouse() {
 }
 
 run_case() {
-    local case=$1 level=${1%%-*} task=classification provider=github part
+    local case=$1 level=${1%%-*} task=classification provider=github compute=local part
     local -a parts
     IFS=- read -r -a parts <<<"${case#*-}"
     [[ $case == *-* ]] || parts=()
@@ -134,19 +134,25 @@ run_case() {
         case $part in
         classification | regression) task=$part ;;
         github | gitlab | azure) provider=$part ;;
-        *) echo "error: \`$case\`: \`$part\` is neither a task nor a CI provider" >&2 && return 2 ;;
+        ray) compute=$part ;;
+        *) echo "error: \`$case\`: \`$part\` is neither a task, a CI provider nor a compute engine" >&2 && return 2 ;;
         esac
     done
+    if [[ $compute == ray && ($provider != github || $level -lt 2) ]]; then
+        echo "error: \`$case\`: the ray cases are GitHub's, from level 2" >&2 && return 2
+    fi
     local work project venv
     work=$(mktemp -d)
     project=$work/demo
-    # The pipelines install the project into the case's environment: one per provider.
+    # The pipelines install the project into the case's environment: one per provider, and one
+    # for Ray's, which no other case should carry.
     venv=$envs/level-$level-$task
     [[ $provider == github ]] || venv+="-$provider"
+    [[ $compute == local ]] || venv+="-$compute"
 
-    log "level $level ($task, $provider): generate"
+    log "level $level ($task, $provider, $compute): generate"
     "$mlops" new "$project" --level "$level" --no-input --set task="$task" --set author="E2E" \
-        --set author_email=e2e@example.com --set ci_provider="$provider"
+        --set author_email=e2e@example.com --set ci_provider="$provider" --set compute="$compute"
     if [[ $provider != github ]]; then
         run_other_provider "$case" "$level" "$task" "$provider" "$work" "$project" "$venv"
         return
@@ -168,10 +174,13 @@ run_case() {
         log "level $level ($task): hadolint Dockerfile"
         "$tools/bin/hadolint" "$project/Dockerfile"
     fi
+    if [[ -f $project/deploy/ray/Dockerfile ]]; then
+        "$tools/bin/hadolint" "$project/deploy/ray/Dockerfile"
+    fi
 
-    # The CI workflow lints and tests where act runs the workflows.
+    # The CI workflow lints and tests where act runs the workflows; act runs for compute=local.
     local act_runs=false
-    [[ $task == classification && -d $project/.github/workflows ]] && act_runs=true
+    [[ $task == classification && $compute == local && -d $project/.github/workflows ]] && act_runs=true
     if grep -q '^test:' "$project/Makefile" && ! $act_runs; then
         log "level $level ($task): lint and unit tests, offline"
         timed "level $level ($task): lint and unit tests" \
@@ -182,6 +191,13 @@ run_case() {
     timed "level $level ($task): proof" in_dir "$project" \
         offline env PATH="$venv/bin:$PATH" PYTHON="$venv/bin/python" VIRTUAL_ENV="$venv" \
         PACKAGE=demo TASK="$task" bash "$repo/tests/e2e/proofs/level-$level.sh"
+
+    if [[ $compute == ray ]]; then
+        log "level $level ($task): Ray proof, a head node on loopback, offline"
+        timed "level $level ($task): Ray proof" in_dir "$project" \
+            offline env PATH="$venv/bin:$PATH" PYTHON="$venv/bin/python" VIRTUAL_ENV="$venv" \
+            PACKAGE=demo TASK="$task" bash "$repo/tests/e2e/proofs/ray.sh"
+    fi
 
     if $act_runs; then
         local wheelhouse

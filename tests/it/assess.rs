@@ -272,16 +272,18 @@ fn levels(test: &Test) -> serde_json::Value {
 #[test]
 fn a_generated_project_assesses_as_its_level_at_every_level() {
     for ci_provider in ["github", "gitlab", "azure"] {
-        assesses_as_its_level(ci_provider);
+        assesses_as_its_level(ci_provider, "local");
     }
+    assesses_as_its_level("github", "ray");
 }
 
-fn assesses_as_its_level(ci_provider: &str) {
+fn assesses_as_its_level(ci_provider: &str, compute: &str) {
     let test = Test::new();
     let levels = levels(&test);
     let levels = levels.as_array().unwrap();
     assert!(levels.len() >= 2);
     let provider_answer = format!("ci_provider={ci_provider}");
+    let compute_answer = format!("compute={compute}");
     let mut claimed: Vec<String> = Vec::new();
     for bundle in levels {
         let level = bundle["level"].as_u64().unwrap();
@@ -303,6 +305,8 @@ fn assesses_as_its_level(ci_provider: &str) {
             "--no-input",
             "--set",
             &provider_answer,
+            "--set",
+            &compute_answer,
         ];
         if level + 1 < u64::try_from(levels.len()).unwrap() {
             args.push("--no-git");
@@ -314,7 +318,7 @@ fn assesses_as_its_level(ci_provider: &str) {
         let text_output = test.mlops(&["assess", &name]).stdout;
         assert_eq!(
             report["level"], level,
-            "{ci_provider}, level {level}:\n{text_output}"
+            "{ci_provider}, {compute}, level {level}:\n{text_output}"
         );
         assert_eq!(report["recorded_level"], level);
         assert_eq!(report["manifest_error"], serde_json::Value::Null);
@@ -322,7 +326,7 @@ fn assesses_as_its_level(ci_provider: &str) {
         for id in &claimed {
             assert!(
                 met.contains(id),
-                "{ci_provider}, level {level} does not meet `{id}`:\n{text_output}"
+                "{ci_provider}, {compute}, level {level} does not meet `{id}`:\n{text_output}"
             );
         }
     }

@@ -658,7 +658,7 @@ fn unreadable_and_malformed_answers_files_are_refused() {
         &["new", "demo", "--answers", "unknown.toml", "--no-input"],
         2,
         "error: unknown answer `colour` in `unknown.toml`: the known answers are level, project_name, package_name, \
-         description, author, author_email, python_version, task, ci_provider\n",
+         description, author, author_email, python_version, task, ci_provider, compute\n",
     );
 }
 

@@ -976,6 +976,64 @@ fn the_ci_provider_of_a_project_is_not_changed_by_an_upgrade() {
     assert!(!project.join(".gitlab-ci.yml").exists());
 }
 
+/// The compute engine means nothing below level 2, so a level-1 project chooses it on its way up
+/// and walks to what `mlops new` makes with it; from level 2 it is kept, and another is refused
+/// with what to do instead.
+#[test]
+fn the_compute_engine_is_chosen_on_the_way_to_level_2_and_kept_after() {
+    let test = Test::new();
+    let top = highest_level(&test).to_string();
+    std::fs::create_dir(test.path("top")).unwrap();
+    test.mlops(&[
+        "new",
+        "top/demo",
+        "--level",
+        &top,
+        "--no-input",
+        "--no-git",
+        "--set",
+        "compute=ray",
+    ])
+    .success();
+    let expected = comparable(&test.path("top/demo"));
+    test.mlops(&["new", "demo", "--level", "1", "--no-input"])
+        .success();
+    let project = test.path("demo");
+    let output = test.run_in(
+        "mlops",
+        &["upgrade", "--to", "2", "--set", "compute=ray", "--commit"],
+        &project,
+        &[],
+    );
+    output.success();
+    let manifest = std::fs::read_to_string(project.join(".mlops/manifest.toml")).unwrap();
+    assert!(manifest.contains("compute = \"ray\""), "{manifest}");
+    assert!(project.join("src/demo/cluster.py").is_file());
+
+    let other = test.run_in(
+        "mlops",
+        &["upgrade", "--set", "compute=local"],
+        &project,
+        &[],
+    );
+    other.code(2);
+    snapshot_settings().bind(|| {
+        insta::assert_snapshot!("upgrade_another_compute_refused", other.stderr);
+    });
+    test.run_in(
+        "mlops",
+        &["upgrade", "--to", &top, "--commit"],
+        &project,
+        &[],
+    )
+    .success();
+    assert_eq!(
+        comparable(&project),
+        expected,
+        "walking up from level 1 with compute=ray"
+    );
+}
+
 /// A team that tuned the model in `train.py` at level 1 must not lose the tuning at level 2,
 /// where the model is configured in `configs/train.yaml`: level 2 rebuilds `build_model` from the
 /// configuration in place, and the pipeline (`make train`, model CI, the release) and the tests

@@ -18,6 +18,7 @@ from {{ package_name }}.config import EstimatorConfig, TrainConfig, load_config
 
 {% block imports_after_ingest %}
 from {{ package_name }}.pipeline import TrainingResult, run
+from {{ package_name }}.score import LoadedModel
 from {{ package_name }}.tracking import configure
 {%- endblock %}
 
@@ -37,7 +38,11 @@ def train_config() -> TrainConfig:
 def worse_config(train_config: TrainConfig) -> TrainConfig:
     """A model that ignores the features and always predicts the {% if is_classification %}most frequent class{% else %}mean{% endif %}."""
     dummy = "sklearn.dummy.{% if is_classification %}DummyClassifier{% else %}DummyRegressor{% endif %}"
-    return replace(train_config, estimator=EstimatorConfig(dummy, {}, scale=False))
+    # The dummy has none of the parameters the search tries: it trains without one.
+    without_search = replace(train_config.search, trials=0)
+    return replace(
+        train_config, estimator=EstimatorConfig(dummy, {}, scale=False), search=without_search
+    )
 
 
 @pytest.fixture(scope="session")
@@ -113,4 +118,29 @@ def trained_tracking_uri(
     """A copy of `trained_store` of this test's own, to change as it likes; also
     MLFLOW_TRACKING_URI. (The copy shares the artifacts, which nothing changes.)"""
     return use_copy_of(trained_store, tmp_path, monkeypatch)
+
+
+@pytest.fixture(scope="session")
+def partitioned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame]:
+    """The data set, and its rows without the target as three partitions to score: two Parquet
+    files in directories of their own and a CSV file."""
+    directory = tmp_path_factory.mktemp("partitioned")
+    frame = pd.read_csv(ingest(IngestConfig(output=directory / "all" / "dataset.csv")).path)
+    rows = frame.drop(columns=["target"])
+    root = directory / "input"
+    for index, part in enumerate([rows.iloc[:200], rows.iloc[200:400]]):
+        (root / f"day={index}").mkdir(parents=True)
+        part.to_parquet(root / f"day={index}" / "part-0.parquet", index=False)
+    rows.iloc[400:].to_csv(root / "late.csv", index=False)
+    return root, frame
+
+
+@pytest.fixture(scope="session")
+def fitted(partitioned: tuple[Path, pd.DataFrame], train_config: TrainConfig) -> LoadedModel:
+    """The configured model fitted on every row, as scoring loads it."""
+    _, frame = partitioned
+    features = list(train_config.features)
+    model = train.build_model(train_config.seed, train_config.estimator)
+    model.fit(frame[features], frame["target"])
+    return LoadedModel("fitted in the tests", model, "0" * 64, features)
 {%- endblock %}

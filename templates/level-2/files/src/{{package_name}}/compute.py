@@ -25,6 +25,7 @@ DEFAULT_CONFIG = Path("configs/compute.yaml")
 {%- block keys %}
 KEYS = {"runner", "timeout_minutes"}
 {%- endblock %}
+{%- block engine_keys %}{% endblock %}
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,11 @@ def load_config(path: Path = DEFAULT_CONFIG) -> ComputeConfig:
     timeout = raw.get("timeout_minutes", defaults.timeout_minutes)
     if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0:
         raise ValueError(f"{path}: `timeout_minutes` must be a positive integer, not {timeout!r}")
+{%- block check_engine %}{% endblock %}
 {%- block load_config_result %}
     return ComputeConfig(runner=runner, timeout_minutes=timeout)
 {%- endblock %}
+{%- block engine %}{% endblock %}
 
 
 def github_outputs(config: ComputeConfig) -> str:

@@ -19,6 +19,10 @@ FEATURE_TYPES = ("float", "int")
 KEYS = {"seed", "sample_fraction", "split", "target", "features", "estimator"{% block keys %}{% endblock %}}
 SPLIT_KEYS = {"test_size"}
 ESTIMATOR_KEYS = {"class", "scale", "params"}
+# The hyperparameter search (search.py): its section and the keys in it.
+KEYS |= {"search"}
+SEARCH_KEYS = {"strategy", "trials", "folds", "space"}
+SEARCH_STRATEGIES = ("grid", "random")
 
 
 class ConfigError(ValueError):
@@ -30,6 +34,17 @@ class EstimatorConfig:
     class_path: str
     params: dict[str, Any] = field(default_factory=dict)
     scale: bool = True
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """A hyperparameter search: `trials` candidates from `space` (estimator parameter names and
+    the values to try), each scored by `folds`-fold cross-validation; none when `trials` is 0."""
+
+    strategy: str = "grid"
+    trials: int = 0
+    folds: int = 3
+    space: dict[str, list[Any]] = field(default_factory=dict)
 {% block sections %}{% endblock %}
 
 @dataclass(frozen=True)
@@ -40,6 +55,7 @@ class TrainConfig:
     seed: int = 42
     test_size: float = 0.2
     sample_fraction: float = 1.0
+    search: SearchConfig = field(default_factory=SearchConfig)
 {%- block train_config_fields %}{% endblock %}
 
     def as_dict(self) -> dict[str, Any]:
@@ -54,6 +70,12 @@ class TrainConfig:
                 "class": self.estimator.class_path,
                 "scale": self.estimator.scale,
                 "params": dict(self.estimator.params),
+            },
+            "search": {
+                "strategy": self.search.strategy,
+                "trials": self.search.trials,
+                "folds": self.search.folds,
+                "space": {name: list(values) for name, values in self.search.space.items()},
             },
 {%- block as_dict_sections %}{% endblock %}
         }
@@ -70,6 +92,10 @@ class TrainConfig:
         }
         for name, value in sorted(self.estimator.params.items()):
             params[f"estimator.params.{name}"] = value
+        if self.search.trials:
+            params["search.strategy"] = self.search.strategy
+            params["search.trials"] = self.search.trials
+            params["search.folds"] = self.search.folds
 {%- block as_params_sections %}{% endblock %}
         return params
 
@@ -104,6 +130,33 @@ def _number(value: Any, key: str, low: float, high: float) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not low < value <= high:
         raise ConfigError(f"`{key}` must be a number above {low} and at most {high}, not {value!r}")
     return float(value)
+
+
+def _search(raw: dict[str, Any]) -> SearchConfig:
+    search = _section(raw, "search", SEARCH_KEYS)
+    strategy = search.get("strategy", SearchConfig.strategy)
+    if strategy not in SEARCH_STRATEGIES:
+        raise ConfigError(f"`search.strategy`: {strategy!r} is not one of {SEARCH_STRATEGIES}")
+    counts = {}
+    for key, low in (("trials", 0), ("folds", 2)):
+        value = search.get(key, getattr(SearchConfig, key))
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ConfigError(f"`search.{key}` must be an integer of at least {low}, not {value!r}")
+        counts[key] = value
+    space = search.get("space") or {}
+    if not isinstance(space, dict):
+        raise ConfigError("`search.space` must map estimator parameters to lists of values")
+    for name, values in space.items():
+        if not isinstance(values, list) or not values:
+            raise ConfigError(f"`search.space.{name}` must be a non-empty list of values")
+    if counts["trials"] and not space:
+        raise ConfigError("`search.space` is empty: name the parameters to search, or set trials 0")
+    return SearchConfig(
+        strategy=strategy,
+        trials=counts["trials"],
+        folds=counts["folds"],
+        space={str(name): list(values) for name, values in space.items()},
+    )
 
 
 def parse(raw: dict[str, Any]) -> TrainConfig:
@@ -147,6 +200,7 @@ def parse(raw: dict[str, Any]) -> TrainConfig:
         sample_fraction=_number(
             raw.get("sample_fraction", TrainConfig.sample_fraction), "sample_fraction", 0, 1
         ),
+        search=_search(raw),
 {%- block parse_sections %}{% endblock %}
     )
 

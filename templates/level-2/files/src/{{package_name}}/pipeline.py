@@ -36,7 +36,7 @@ from mlflow.models.model import ModelInfo
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 
-from . import compute, {% block modules_before_registry %}{% endblock %}registry, tracking{% block modules_after_tracking %}{% endblock %}
+from . import compute, {% block modules_before_registry %}{% endblock %}registry, search, tracking{% block modules_after_tracking %}{% endblock %}
 from .config import DEFAULT_CONFIG, ConfigError, TrainConfig, load_config, to_yaml
 from .data.ingest import DEFAULT_CONFIG as DEFAULT_INGEST_CONFIG
 from .data.ingest import TARGET, IngestConfig, ingest
@@ -148,6 +148,7 @@ def run(
     experiment = tracking.experiment_id(client)
     with mlflow.start_run(experiment_id=experiment) as active:
         run_id = active.info.run_id
+        config = search.tune(config, data.train, experiment)
         mlflow.log_params(config.as_params())
         tags = {
             "data.sha256": data_sha256,
