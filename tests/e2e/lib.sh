@@ -50,3 +50,21 @@ offline() {
         return 1
     fi
 }
+
+# The environment of a case holds exactly what the project's pyproject.toml asks for today (with
+# its dev extra), resolved afresh: a dependency dropped from a template is gone from it too, so a
+# proof that still needs it fails. With it, what a GitHub runner has for `make install`: pip, and
+# the project's build backend with what an editable install needs (`editables`), since the act
+# runs' setup-python stand-in hands this environment to the jobs that install the project. Then
+# the project itself, editable.
+sync_env() {
+    local project=$1 venv=$2 lock=$3 extras=()
+    grep -q '^dev = \[' "$project/pyproject.toml" && extras=(--extra dev)
+    python3 -c 'import sys, tomllib; print("\n".join(["pip", "editables", *tomllib.load(open(sys.argv[1], "rb"))["build-system"]["requires"]]))' \
+        "$project/pyproject.toml" >"$lock.in"
+    "$tools/bin/uv" pip compile --quiet --no-header --no-annotate --python python3.11 \
+        "${extras[@]}" "$project/pyproject.toml" "$lock.in" -o "$lock"
+    [[ -x $venv/bin/python ]] || "$tools/bin/uv" venv --quiet --python python3.11 "$venv"
+    "$tools/bin/uv" pip sync --quiet --python "$venv/bin/python" "$lock"
+    "$tools/bin/uv" pip install --quiet --python "$venv/bin/python" --no-deps -e "$project"
+}

@@ -8,13 +8,13 @@
 # runs its pipelines instead: GitLab's with gitlab-ci-local (tests/e2e/gitlab/), Azure's through
 # the suite's runner of Azure Pipelines (tests/e2e/azure/), after their schema checks.
 #
-# Usage: tests/e2e/run.sh [--full] [--jobs N] [CASE...]   where CASE is LEVEL, LEVEL-TASK, LEVEL-PROVIDER or
-# LEVEL-TASK-PROVIDER, e.g. `2`, `2-regression`, `4-gitlab`, or `upgrade-scenario`,
-# `hostile-answers` or `mutations`. Without cases it runs the default ones below; `--full` adds
-# the levels of GitLab and Azure that the default leaves out. `--jobs N` (or MLOPS_E2E_JOBS) runs
-# N cases at a time, each with a log of its own printed when it ends (default 1: one case at a
-# time, its output as it comes). Tools and environments are cached under $MLOPS_CACHE (default
-# ~/.cache/mlops-scaffold) so that later runs reuse them.
+# Usage: tests/e2e/run.sh [--full] [--jobs N] [CASE...]   where CASE is LEVEL, LEVEL-TASK,
+# LEVEL-PROVIDER or LEVEL-TASK-PROVIDER, with `ray` as a part for a Ray project, e.g. `2`,
+# `2-regression`, `4-gitlab`, `4-ray`, or `upgrade-scenario`, `hostile-answers` or `mutations`.
+# Without cases it runs the default ones below; `--full` adds the ones the default leaves out.
+# `--jobs N` (or MLOPS_E2E_JOBS) runs N cases at a time, each with a log of its own printed when
+# it ends (default 1: one case at a time, its output as it comes). Tools and environments are
+# cached under $MLOPS_CACHE (default ~/.cache/mlops-scaffold) so that later runs reuse them.
 #
 # Offline means in a network namespace of its own (`unshare -n`), loopback only. Where that is not
 # allowed the suite stops, unless MLOPS_E2E_ALLOW_PROXY_OFFLINE=1 lets it cut the network through
@@ -27,12 +27,14 @@ source "$(dirname "$0")/lib.sh"
 # project made of hostile answers, and the mutation checks of the generated tests
 # (tests/e2e/mutations.sh: each break of a feature must fail the project's own tests). GitLab's
 # and Azure's cases run every pipeline of their level: level 1 takes a minute or two, level 4
-# ten to twenty. The default runs every GitHub level, and level 1 and level 4 of the other
-# providers; --full adds their levels 2 and 3. The order is the order cases start in (the longest
-# first, so that two lanes end together; tests/e2e/README.md, "What it costs").
-all_cases=(4-gitlab 3 4-azure 4 2 3-regression 4-regression 2-regression 1 1-regression
-    1-gitlab 1-azure upgrade-scenario 0 0-regression hostile-answers mutations)
-full_cases=(2-gitlab 3-gitlab 2-azure 3-azure)
+# ten to twenty. The default set, what .ci/run runs, must fit in its 45 minutes on a 2-core
+# machine: every GitHub level for classification (act runs every workflow), levels 0, 1 and 4
+# for regression, levels 1 and 4 of GitLab and Azure, level 4 with Ray; --full adds the other
+# levels of each. The order is the order cases start in, the longest first, so that the lanes of
+# --jobs end together (tests/e2e/README.md, "What it costs").
+all_cases=(4-gitlab 3 4-azure 4 4-ray 2 4-regression 1 1-regression 1-gitlab 1-azure
+    upgrade-scenario 0 0-regression hostile-answers mutations)
+full_cases=(2-ray 2-regression 3-regression 2-gitlab 3-gitlab 2-azure 3-azure)
 # What each step took, one line each, for the summary at the end (cases may run in parallel).
 timings=$(mktemp)
 
@@ -87,24 +89,6 @@ ensure_tools() {
             apt-get update --quiet >/dev/null && apt-get install --yes --quiet rsync >/dev/null
         }
     fi
-}
-
-# The environment of a case holds exactly what the project's pyproject.toml asks for today (with
-# its dev extra), resolved afresh: a dependency dropped from a template is gone from it too, so a
-# proof that still needs it fails. With it, what a GitHub runner has for `make install`: pip, and
-# the project's build backend with what an editable install needs (`editables`), since the act
-# runs' setup-python stand-in hands this environment to the jobs that install the project. Then
-# the project itself, editable.
-sync_env() {
-    local project=$1 venv=$2 lock=$3 extras=()
-    grep -q '^dev = \[' "$project/pyproject.toml" && extras=(--extra dev)
-    python3 -c 'import sys, tomllib; print("\n".join(["pip", "editables", *tomllib.load(open(sys.argv[1], "rb"))["build-system"]["requires"]]))' \
-        "$project/pyproject.toml" >"$lock.in"
-    "$tools/bin/uv" pip compile --quiet --no-header --no-annotate --python python3.11 \
-        "${extras[@]}" "$project/pyproject.toml" "$lock.in" -o "$lock"
-    [[ -x $venv/bin/python ]] || "$tools/bin/uv" venv --quiet --python python3.11 "$venv"
-    "$tools/bin/uv" pip sync --quiet --python "$venv/bin/python" "$lock"
-    "$tools/bin/uv" pip install --quiet --python "$venv/bin/python" --no-deps -e "$project"
 }
 
 # The wheels of what the workflows install with pip themselves, outside `make install` (the act
@@ -368,12 +352,15 @@ fi
 
 # The cases that use the environments of others, and so start once those have finished: the
 # mutation checks install their projects into the GitHub cases' environments (mutations.sh), and
-# the hostile answers use level 4's. The others are independent (their own environments, and each
-# offline command in a network namespace of its own, so servers on loopback never meet).
+# the hostile answers use level 4's; and the Ray cases, one after the other. The others are
+# independent (their own environments, and each offline command in a network namespace of its
+# own, so servers on loopback never meet).
 prerequisites() {
     case $1 in
         mutations) echo "1 1-regression 2 2-regression 3 3-regression 4 4-regression" ;;
         hostile-answers) echo "4" ;;
+        # `ray stop` stops every Ray process of the machine: one Ray case at a time.
+        4-ray) echo "2-ray" ;;
     esac
 }
 
