@@ -31,10 +31,15 @@ fn snapshot_level(level: u64, task: &str) {
 }
 
 fn snapshot_level_of(level: u64, task: &str, ci_provider: &str) {
+    snapshot_project(level, task, ci_provider, "local");
+}
+
+fn snapshot_project(level: u64, task: &str, ci_provider: &str, compute: &str) {
     let test = Test::new();
     let level_text = level.to_string();
     let task_answer = format!("task={task}");
     let provider_answer = format!("ci_provider={ci_provider}");
+    let compute_answer = format!("compute={compute}");
     let mut args = vec![
         "new",
         "demo",
@@ -45,6 +50,9 @@ fn snapshot_level_of(level: u64, task: &str, ci_provider: &str) {
         "--set",
         &provider_answer,
     ];
+    if compute != "local" {
+        args.extend_from_slice(&["--set", &compute_answer]);
+    }
     args.extend_from_slice(ANSWERS);
     test.mlops(&args).success();
     let mut name = format!("tree_level_{level}");
@@ -53,6 +61,9 @@ fn snapshot_level_of(level: u64, task: &str, ci_provider: &str) {
     }
     if ci_provider != "github" {
         name = format!("{name}_{ci_provider}");
+    }
+    if compute != "local" {
+        name = format!("{name}_{compute}");
     }
     snapshot_settings().bind(|| insta::assert_snapshot!(name, tree_text(&test.path("demo"))));
 }
@@ -86,4 +97,13 @@ fn the_highest_level_for_each_other_ci_provider() {
 #[test]
 fn level_0_for_regression() {
     snapshot_level(0, "regression");
+}
+
+#[test]
+fn ray_where_it_starts_and_at_the_highest_level() {
+    let test = Test::new();
+    let highest = *available_levels(&test).last().unwrap();
+    for level in [2, highest] {
+        snapshot_project(level, "classification", "github", "ray");
+    }
 }
