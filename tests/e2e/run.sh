@@ -142,11 +142,13 @@ run_case() {
         return
     fi
 
-    log "level $level ($task): synchronise $venv"
-    timed "level $level ($task): environment" sync_env "$project" "$venv" "$work/requirements.txt"
+    local what="level $level ($task)"
+    [[ $compute == local ]] || what="level $level ($task, $compute)"
+    log "$what: synchronise $venv"
+    timed "$what: environment" sync_env "$project" "$venv" "$work/requirements.txt"
 
     if compgen -G "$project/.github/workflows/*.yml" >/dev/null; then
-        log "level $level ($task): workflows against GitHub's schemas, zizmor and actionlint"
+        log "$what: workflows against GitHub's schemas, zizmor and actionlint"
         "$tools/bin/check-jsonschema" --builtin-schema vendor.github-workflows "$project"/.github/workflows/*.yml
         "$tools/bin/check-jsonschema" --builtin-schema vendor.dependabot "$project/.github/dependabot.yml"
         # zizmor at its default persona: any finding fails, unless a comment beside it justifies
@@ -155,7 +157,7 @@ run_case() {
         PATH="$tools/bin:$PATH" "$tools/bin/actionlint" "$project"/.github/workflows/*.yml
     fi
     if [[ -f $project/Dockerfile ]]; then
-        log "level $level ($task): hadolint Dockerfile"
+        log "$what: hadolint Dockerfile"
         "$tools/bin/hadolint" "$project/Dockerfile"
     fi
     if [[ -f $project/deploy/ray/Dockerfile ]]; then
@@ -166,19 +168,19 @@ run_case() {
     local act_runs=false
     [[ $task == classification && $compute == local && -d $project/.github/workflows ]] && act_runs=true
     if grep -q '^test:' "$project/Makefile" && ! $act_runs; then
-        log "level $level ($task): lint and unit tests, offline"
-        timed "level $level ($task): lint and unit tests" \
+        log "$what: lint and unit tests, offline"
+        timed "$what: lint and unit tests" \
             in_dir "$project" offline make PYTHON="$venv/bin/python" lint test
     fi
 
-    log "level $level ($task): proof, offline"
-    timed "level $level ($task): proof" in_dir "$project" \
+    log "$what: proof, offline"
+    timed "$what: proof" in_dir "$project" \
         offline env PATH="$venv/bin:$PATH" PYTHON="$venv/bin/python" VIRTUAL_ENV="$venv" \
         PACKAGE=demo TASK="$task" bash "$repo/tests/e2e/proofs/level-$level.sh"
 
     if [[ $compute == ray ]]; then
-        log "level $level ($task): Ray proof, a head node on loopback, offline"
-        timed "level $level ($task): Ray proof" in_dir "$project" \
+        log "$what: Ray proof, a head node on loopback, offline"
+        timed "$what: Ray proof" in_dir "$project" \
             offline env PATH="$venv/bin:$PATH" PYTHON="$venv/bin/python" VIRTUAL_ENV="$venv" \
             PACKAGE=demo TASK="$task" bash "$repo/tests/e2e/proofs/ray.sh"
     fi
@@ -186,14 +188,14 @@ run_case() {
     if $act_runs; then
         local wheelhouse
         wheelhouse=$(ensure_wheelhouse "$project")
-        log "level $level ($task): every job of every workflow, with act, offline"
-        timed "level $level ($task): workflows with act" offline "$tools/bin/python" \
+        log "$what: every job of every workflow, with act, offline"
+        timed "$what: workflows with act" offline "$tools/bin/python" \
             "$repo/tests/e2e/act/workflows.py" run --project "$project" --level "$level" \
             --env "$venv" --work "$work/act" --act "$tools/bin/act" --hadolint "$tools/bin/hadolint" \
             --wheelhouse "$wheelhouse"
     fi
     rm -rf "$work"
-    log "level $level ($task): passed"
+    log "$what: passed"
 }
 
 # A case of GitLab or Azure: the pipelines' schemas, the Dockerfile, then every job of every
