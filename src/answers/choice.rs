@@ -1,6 +1,7 @@
 //! The answers with a closed set of values, as types: the task, the CI provider, the compute
-//! engine and the Python version. Each is declared once, with its spelling and what it means; prompts, validation, the
-//! manifest and the templates all read it from here, so adding a value is adding a variant.
+//! engine and the Python version. Each is declared once, with its spelling and what it means;
+//! prompts, validation, the manifest and the templates all read it from here, so adding a value is
+//! adding a variant.
 
 use std::fmt;
 
