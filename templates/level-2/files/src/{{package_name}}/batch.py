@@ -17,28 +17,22 @@ The partitions are scored one after the other in this process.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
+from .compute import ENGINES, configured_engine
 from .score import (
-    DEFAULT_MODEL_URI,
-    MODEL_URI_ENV,
     LoadedModel,
     ModelNotFoundError,
     SchemaError,
+    add_model_argument,
     load_model,
     score_frame,
 )
 
 FORMATS = (".parquet", ".csv")
-{%- if is_ray %}
-ENGINES = ("local", "ray")
-{%- else %}
-ENGINES = ("local",)
-{%- endif %}
 
 
 def partitions(directory: Path) -> list[Path]:
@@ -94,11 +88,7 @@ def score_directory(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Score every partition of a data set.")
-    parser.add_argument(
-        "--model",
-        default=os.environ.get(MODEL_URI_ENV) or DEFAULT_MODEL_URI,
-        help=f"registry URI or model file (default: ${MODEL_URI_ENV}, else {DEFAULT_MODEL_URI})",
-    )
+    add_model_argument(parser)
     parser.add_argument("--input", type=Path, required=True, help="directory of partitions")
     parser.add_argument("--output", type=Path, required=True, help="directory to write")
 {%- if is_ray %}
@@ -108,11 +98,9 @@ def main(argv: list[str] | None = None) -> int:
 {%- endif %}
     args = parser.parse_args(argv)
 {%- if is_ray %}
-    from .compute import ray_settings
-
-    engine = args.engine or ray_settings().engine
+    engine = args.engine or configured_engine()
 {%- else %}
-    engine = "local"
+    engine = configured_engine()
 {%- endif %}
     try:
         model = load_model(args.model)

@@ -55,7 +55,17 @@ def load_config(path: Path = DEFAULT_CONFIG) -> ComputeConfig:
 {%- block load_config_result %}
     return ComputeConfig(runner=runner, timeout_minutes=timeout)
 {%- endblock %}
-{%- block engine %}{% endblock %}
+{%- block engine %}
+
+
+# Where the search's trials and batch scoring run: this process.
+ENGINES = ("local",)
+
+
+def configured_engine() -> str:
+    """The engine the search and batch scoring run on: this process."""
+    return "local"
+{%- endblock %}
 
 
 def github_outputs(config: ComputeConfig) -> str:

@@ -201,13 +201,18 @@ def score_frame(model: LoadedModel, frame: pd.DataFrame) -> pd.DataFrame:
     return result
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Score a CSV file of rows with a model.")
+def add_model_argument(parser: argparse.ArgumentParser) -> None:
+    """`--model`: the model `make score` and `make score-batch` load."""
     parser.add_argument(
         "--model",
         default=os.environ.get(MODEL_URI_ENV) or DEFAULT_MODEL_URI,
         help=f"registry URI or model file (default: ${MODEL_URI_ENV}, else {DEFAULT_MODEL_URI})",
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Score a CSV file of rows with a model.")
+    add_model_argument(parser)
     parser.add_argument("--input", type=Path, required=True, help="CSV file of rows to score")
     parser.add_argument("--output", type=Path, required=True, help="CSV file to write")
     args = parser.parse_args(argv)

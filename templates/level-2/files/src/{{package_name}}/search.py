@@ -31,22 +31,13 @@ from sklearn.model_selection import (
     cross_val_score,
 )
 
+from .compute import ENGINES, configured_engine
 from .config import ConfigError, SearchConfig, TrainConfig
 from .data.ingest import TARGET
 from .train import build_model
 
 # What a trial maximises: {% if is_classification %}the area under the ROC curve{% else %}the negative root mean squared error{% endif %}, as scikit-learn names it.
 SCORING = "{% if is_classification %}roc_auc{% else %}neg_root_mean_squared_error{% endif %}"
-{%- block engines %}
-ENGINES = ("local",)
-{%- endblock %}
-
-
-def configured_engine() -> str:
-    """The engine the trials run on{% block configured_engine_doc %}: this process{% endblock %}."""
-{%- block configured_engine %}
-    return "local"
-{%- endblock %}
 
 
 @dataclass(frozen=True)

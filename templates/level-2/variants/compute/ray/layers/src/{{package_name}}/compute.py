@@ -90,4 +90,10 @@ def ray_settings(path: Path = DEFAULT_CONFIG, raw: dict | None = None) -> RaySet
         max_concurrent_trials=concurrent,
         install_requirements=install,
     )
+
+
+def configured_engine() -> str:
+    """The engine the search and batch scoring run on: `engine` of configs/compute.yaml, or
+    `COMPUTE_ENGINE` for one run."""
+    return ray_settings().engine
 {%- endblock %}

@@ -6,18 +6,6 @@ With `engine: ray` in configs/compute.yaml the trials are Ray Tune trials on the
 (`cluster.run_trials`); with `engine: local`, in this process.
 {%- endblock %}
 
-{% block engines %}
-ENGINES = ("local", "ray")
-{%- endblock %}
-
-{% block configured_engine_doc %}: `engine` of configs/compute.yaml{% endblock %}
-
-{% block configured_engine %}
-    from .compute import ray_settings
-
-    return ray_settings().engine
-{%- endblock %}
-
 {% block runners %}
     if engine == "ray":
         from . import cluster
